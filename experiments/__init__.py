@@ -1,0 +1,1 @@
+"""Config schema, grid expansion, training, the results store, reports and the CLI."""

@@ -1,0 +1,145 @@
+"""The ``embedlab`` command line.
+
+    embedlab run CONFIG [--out DIR] [--retry-failed]
+    embedlab report OUTDIR [--metric accuracy|macro_f1]
+    embedlab validate CONFIG [CONFIG ...]
+    embedlab data list | info ID | fetch ID ... | --all
+    embedlab vectors list | info ID | fetch ID ... | --all
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from embedlab.data.fetch import FetchError
+
+EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _cmd_run(args) -> int:
+    from embedlab.experiments.config import load_config
+    from embedlab.experiments.report import report_markdown
+    from embedlab.experiments.runner import run_grid
+
+    config = load_config(args.config)
+    outdir = Path(args.out) if args.out else Path("results") / config.name
+    outcome = run_grid(config, outdir, retry_failed=args.retry_failed)
+    print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
+          f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
+    print(report_markdown(outdir))
+    return EXIT_RUNS_FAILED if outcome.failed else EXIT_OK
+
+
+def _cmd_report(args) -> int:
+    from embedlab.experiments.report import report_markdown
+    from embedlab.experiments.store import DB_NAME
+
+    if not (Path(args.outdir) / DB_NAME).exists():
+        print(f"embedlab: {args.outdir} has no {DB_NAME}; run a config with --out {args.outdir} first",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(report_markdown(args.outdir, metric=args.metric))
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from embedlab.experiments.config import load_config
+
+    for path in args.configs:
+        config = load_config(path)
+        print(f"{path}: ok ({len(config.runs())} runs)")
+    return EXIT_OK
+
+
+def _registry(kind: str):
+    if kind == "data":
+        from embedlab.data import datasets as module
+
+        return module.dataset_ids, module.dataset_card, module.dataset_cache_path, module.load_dataset
+    from embedlab.data import vectors as module
+
+    return module.vectors_ids, module.vectors_card, module.vectors_cache_path, module.load_vectors
+
+
+def _cmd_registry(args) -> int:
+    ids, card, cache_path, load = _registry(args.kind)
+    if args.action == "list":
+        for item in ids():
+            cached = "cached" if cache_path(item).exists() else "not cached"
+            print(f"{item:20s} {cached:11s} {card(item).name}")
+        return EXIT_OK
+    wanted = ids() if getattr(args, "all", False) else args.ids
+    if not wanted:
+        print(f"embedlab: name at least one id, or --all (known: {', '.join(ids())})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for item in wanted:
+        if item not in ids():
+            print(f"embedlab: unknown {args.kind} id {item!r}; known: {', '.join(ids())}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    for item in wanted:
+        if args.action == "info":
+            info = dict(card(item).__dict__)
+            if args.kind == "data" and cache_path(item).exists():
+                info["measured"] = load(item).meta
+            info["cache"] = str(cache_path(item))
+            print(json.dumps(info, indent=2, default=str))
+        else:
+            loaded = load(item)
+            size = len(loaded) if args.kind == "data" else f"{len(loaded.words):,} words × {loaded.dim}"
+            print(f"{item}: ready ({size}) at {cache_path(item)}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="embedlab", description=__doc__.split("\n")[0] + " "
+                                     "Learned vs pretrained word embeddings for text classification.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run every unfinished run of a config, then print the report")
+    run.add_argument("config", help="YAML experiment config")
+    run.add_argument("--out", help="output directory (default: results/<config name>)")
+    run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    run.set_defaults(handler=_cmd_run)
+
+    report = sub.add_parser("report", help="print the comparison table of an output directory")
+    report.add_argument("outdir")
+    report.add_argument("--metric", default="accuracy", choices=["accuracy", "macro_f1"])
+    report.set_defaults(handler=_cmd_report)
+
+    validate = sub.add_parser("validate", help="check configs without running anything")
+    validate.add_argument("configs", nargs="+")
+    validate.set_defaults(handler=_cmd_validate)
+
+    for kind in ("data", "vectors"):
+        group = sub.add_parser(kind, help=f"list, describe or prefetch {kind if kind == 'vectors' else 'datasets'}")
+        actions = group.add_subparsers(dest="action", required=True)
+        actions.add_parser("list")
+        info = actions.add_parser("info")
+        info.add_argument("ids", nargs="+")
+        fetch = actions.add_parser("fetch")
+        fetch.add_argument("ids", nargs="*")
+        fetch.add_argument("--all", action="store_true")
+        group.set_defaults(handler=_cmd_registry, kind=kind)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from embedlab.experiments.config import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (ConfigError, FetchError) as exc:
+        print(f"embedlab: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nembedlab: interrupted; finished runs are saved, run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

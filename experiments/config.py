@@ -1,0 +1,252 @@
+"""Experiment configs: the YAML schema, its validation, and grid expansion into runs.
+
+All validation happens here, before anything is fetched or trained: an unknown key, a wrong type,
+an unknown dataset / vectors / model id or an impossible combination raises :class:`ConfigError`
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids
+from embedlab.data.vectors import vectors_card, vectors_fingerprint, vectors_ids
+from embedlab.models.names import EMBEDDING_MODES, MODEL_NAMES, SUPPORTED_MODES
+
+
+class ConfigError(ValueError):
+    """A config file is unreadable or invalid; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Section):
+    """Which dataset, and how it is split into train and test."""
+
+    dataset: str = "mr"
+    protocol: Literal["holdout", "cv", "official"] = "holdout"
+    test_fraction: float = Field(0.1, gt=0, lt=1)
+    folds: int = Field(10, ge=2, le=100)
+    split_seed: int = Field(0, ge=0)
+    subsample: int | None = Field(None, ge=20)
+    max_length: int = Field(100, ge=5, le=5000)
+    min_count: int = Field(1, ge=1)
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, value: str) -> str:
+        if value not in dataset_ids():
+            raise ValueError(f"unknown dataset {value!r}; known: {', '.join(dataset_ids())}")
+        return value
+
+    @model_validator(mode="after")
+    def _protocol_fits_dataset(self) -> "DataConfig":
+        if self.protocol == "official" and dataset_card(self.dataset).protocol != "official":
+            raise ValueError(f"dataset {self.dataset!r} has no official test split; use protocol cv or holdout")
+        return self
+
+
+class ModelConfig(_Section):
+    """Architecture hyper-parameters shared by every run (Kim 2014's by default)."""
+
+    filter_sizes: tuple[int, ...] = Field((3, 4, 5), min_length=1)
+    num_filters: int = Field(100, ge=1)
+    dropout: float = Field(0.5, ge=0, lt=1)
+    max_norm: float = Field(3.0, gt=0)
+    embedding_dim: int = Field(300, ge=1, description="only used when vectors is null (all-rand grids)")
+
+    @field_validator("filter_sizes")
+    @classmethod
+    def _positive_widths(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(w < 1 for w in value):
+            raise ValueError("filter widths must be ≥ 1")
+        return value
+
+
+class TrainingConfig(_Section):
+    """Optimisation and early stopping."""
+
+    optimizer: Literal["adam", "adadelta", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(0.001, gt=0)
+    batch_size: int = Field(50, ge=1)
+    max_epochs: int = Field(25, ge=1)
+    patience: int = Field(3, ge=0, description="epochs without dev improvement before stopping")
+    dev_fraction: float = Field(0.1, gt=0, lt=1)
+    deterministic: bool = True
+
+
+class GridConfig(_Section):
+    """Axes whose cartesian product is the set of runs."""
+
+    model: list[Literal["cnn", "boe"]] = Field(default_factory=lambda: ["cnn"], min_length=1)
+    embedding: list[Literal["rand", "static", "non-static", "multichannel"]] = Field(min_length=1)
+    seed: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    fold: list[int] | None = Field(None, min_length=1)
+    train_size: list[float] | None = Field(None, min_length=1)
+
+    @field_validator("seed", "fold")
+    @classmethod
+    def _non_negative(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(v < 0 for v in value):
+            raise ValueError("must be ≥ 0")
+        return value
+
+    @field_validator("train_size")
+    @classmethod
+    def _fractions(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(not 0 < v <= 1 for v in value):
+            raise ValueError("training sizes are fractions in (0, 1]")
+        return value
+
+    @model_validator(mode="after")
+    def _no_duplicates(self) -> "GridConfig":
+        for axis in ("model", "embedding", "seed", "fold", "train_size"):
+            values = getattr(self, axis)
+            if values is not None and len(set(values)) != len(values):
+                raise ValueError(f"{axis} lists a value twice")
+        return self
+
+
+class ExperimentConfig(_Section):
+    """A whole experiment file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    data: DataConfig = Field(default_factory=DataConfig)
+    vectors: str | None = "glove-6b-50d"
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    grid: GridConfig
+
+    @field_validator("vectors")
+    @classmethod
+    def _known_vectors(cls, value: str | None) -> str | None:
+        if value is not None and value not in vectors_ids():
+            raise ValueError(f"unknown vectors {value!r}; known: {', '.join(vectors_ids())}")
+        return value
+
+    @model_validator(mode="after")
+    def _combinations(self) -> "ExperimentConfig":
+        if self.vectors is None and any(m != "rand" for m in self.grid.embedding):
+            raise ValueError("vectors: null allows only embedding 'rand'; static, non-static and "
+                             "multichannel need pretrained vectors")
+        for model in self.grid.model:
+            unsupported = [m for m in self.grid.embedding if m not in SUPPORTED_MODES[model]]
+            if unsupported:
+                raise ValueError(f"grid: model {model!r} does not support embedding {unsupported} "
+                                 f"(supported: {', '.join(SUPPORTED_MODES[model])})")
+        if self.grid.fold is not None:
+            if self.data.protocol != "cv":
+                raise ValueError("grid.fold needs data.protocol: cv")
+            if max(self.grid.fold) >= self.data.folds:
+                raise ValueError(f"grid.fold {max(self.grid.fold)} is outside 0..{self.data.folds - 1}")
+        if self.data.max_length < max(self.model.filter_sizes) and "cnn" in self.grid.model:
+            raise ValueError("data.max_length is shorter than the widest filter in model.filter_sizes")
+        return self
+
+    def runs(self) -> list["RunSpec"]:
+        """Expands the grid into runs, in a stable order (slowest-varying axis first)."""
+        folds = self.grid.fold if self.grid.fold is not None else (
+            list(range(self.data.folds)) if self.data.protocol == "cv" else [None])
+        sizes = self.grid.train_size or [1.0]
+        runs = []
+        for model, size, fold, seed, embedding in itertools.product(
+                self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
+            runs.append(RunSpec(experiment=self.name, data=self.data, vectors=self.vectors, model=self.model,
+                                training=self.training, model_name=model, embedding=embedding, seed=seed,
+                                fold=fold, train_size=size))
+        return runs
+
+
+class RunSpec(_Section):
+    """One fully resolved training run."""
+
+    experiment: str
+    data: DataConfig
+    vectors: str | None
+    model: ModelConfig
+    training: TrainingConfig
+    model_name: str
+    embedding: str
+    seed: int
+    fold: int | None
+    train_size: float
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that determines the run's result, including the data and vectors' content."""
+        settings = self.model_dump(mode="json", exclude={"experiment"})
+        settings["data_fingerprint"] = dataset_fingerprint(self.data.dataset)
+        settings["vectors_fingerprint"] = vectors_fingerprint(self.vectors) if self.vectors else None
+        return settings
+
+    @property
+    def run_id(self) -> str:
+        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        parts = [self.data.dataset, self.model_name, self.embedding, f"seed={self.seed}"]
+        if self.fold is not None:
+            parts.append(f"fold={self.fold}")
+        if self.train_size != 1.0:
+            parts.append(f"size={self.train_size:g}")
+        return " ".join(parts)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Reads and validates a YAML experiment config.
+
+    Raises:
+        ConfigError: Missing file, bad YAML, or invalid content; the message names file and key.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(error["loc"][:-1])
+            message = f"unknown key (allowed here: {', '.join(allowed)})"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{path}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: type[BaseModel] = ExperimentConfig
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)

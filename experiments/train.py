@@ -1,0 +1,206 @@
+"""Training and evaluating one run.
+
+:func:`prepare_split` turns a :class:`RunSpec` into padded index matrices (the same split, vocabulary
+and embedding matrix for every run that shares them, so grids pair runs fairly); :func:`train_run`
+builds the model, fits it with early stopping on the dev set and evaluates on the held-out test set.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+from embedlab.data.datasets import Dataset, load_dataset
+from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
+from embedlab.data.text import Vocabulary, tokenize
+from embedlab.data.vectors import Coverage, build_embedding_matrix, load_vectors
+from embedlab.experiments.config import RunSpec
+from embedlab.models import get_builder, import_keras_quietly
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss."""
+
+
+@dataclass
+class PreparedSplit:
+    """Everything a run trains and evaluates on.
+
+    Attributes:
+        x_fit, y_fit: Examples the weights are fitted on.
+        x_dev, y_dev: Dev set for early stopping (carved from the training split).
+        x_test, y_test: Held-out test set.
+        test_indices: Positions of the test examples in the dataset (for per-example analyses).
+        vocab: Vocabulary fitted on the training split (fit + dev) only.
+        matrix: Initial embedding table.
+        coverage: Pretrained-vector coverage of the vocabulary (None for rand without vectors).
+        num_classes: Number of classes.
+    """
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    x_dev: np.ndarray
+    y_dev: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_indices: np.ndarray
+    vocab: Vocabulary
+    matrix: np.ndarray
+    coverage: Coverage | None
+    num_classes: int
+
+
+@lru_cache(maxsize=8)
+def _tokenized(dataset_id: str) -> tuple[Dataset, list[list[str]]]:
+    dataset = load_dataset(dataset_id)
+    return dataset, [tokenize(t) for t in dataset.texts]
+
+
+def prepare_split(run: RunSpec) -> PreparedSplit:
+    """Splits, tokenises and indexes the data of one run, and builds its embedding matrix.
+
+    The test split depends only on ``data`` settings (``split_seed``), so every condition and seed
+    is evaluated on the same test examples; the training subset (``train_size``) and the dev split
+    depend on the run's seed.
+    """
+    dataset, tokens = _tokenized(run.data.dataset)
+    labels = dataset.labels
+    pool = np.arange(len(labels))
+    if run.data.subsample is not None:
+        pool = subsample(pool, labels, run.data.subsample, run.data.split_seed)
+    if run.data.protocol == "official":
+        train, test = official_split(dataset.split)
+        if run.data.subsample is not None:
+            train, test = np.intersect1d(train, pool), np.intersect1d(test, pool)
+    elif run.data.protocol == "cv":
+        train, test = kfold_split(labels[pool], run.data.folds, run.fold, run.data.split_seed)
+        train, test = pool[train], pool[test]
+    else:
+        train, test = holdout_split(labels[pool], run.data.test_fraction, run.data.split_seed)
+        train, test = pool[train], pool[test]
+    if run.train_size < 1.0:
+        train = subsample(train, labels, run.train_size, run.seed)
+    fit, dev = dev_split(train, labels, run.training.dev_fraction, run.seed)
+
+    vocab = Vocabulary(min_count=run.data.min_count).fit(tokens[i] for i in train)
+    longest = max(len(tokens[i]) for i in train)
+    length = max(min(longest, run.data.max_length), max(run.model.filter_sizes))
+    encode = lambda idx: vocab.encode([tokens[i] for i in idx], length)  # noqa: E731
+
+    vectors = load_vectors(run.vectors) if run.vectors else None
+    dim = vectors.dim if vectors is not None else run.model.embedding_dim
+    use_pretrained = run.embedding != "rand"
+    matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed)
+    if not use_pretrained and vectors is not None:
+        # rand runs still report how much the pretrained vectors would have covered.
+        _, coverage = build_embedding_matrix(vocab, vectors, dim, seed=run.seed)
+    return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
+                         test, vocab, matrix, coverage, len(dataset.card.classes))
+
+
+def _optimizer(keras, name: str, learning_rate: float):
+    if name == "adadelta":  # Kim 2014's settings
+        return keras.optimizers.Adadelta(learning_rate=learning_rate, rho=0.95, epsilon=1e-6)
+    return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
+            "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate)
+
+
+def _pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None):
+    """A tf.data pipeline with autotune off: the default one stalls ~2-4 s per fit on CPU (TF_NOTES)."""
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.batch(batch_size).prefetch(2).with_options(options)
+
+
+_determinism_enabled = False
+
+
+def _seed_everything(seed: int, deterministic: bool) -> None:
+    global _determinism_enabled
+    keras = import_keras_quietly()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic and not _determinism_enabled:
+        tf.config.experimental.enable_op_determinism()
+        _determinism_enabled = True
+
+
+def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
+    """Trains and evaluates one run.
+
+    Args:
+        run (RunSpec): The resolved run.
+        prepared (PreparedSplit | None): Pre-built data, else built here.
+
+    Returns:
+        dict: ``metrics`` (accuracy, macro_f1, loss, epochs, best_epoch, train_seconds), ``history``
+        (per-epoch rows), ``predictions`` (test index, label, predicted, confidence), ``sizes`` and
+        ``coverage``.
+
+    Raises:
+        NonFiniteLossError: The loss became NaN or infinite.
+    """
+    keras = import_keras_quietly()
+    import tensorflow as tf
+
+    prepared = prepared or prepare_split(run)
+    _seed_everything(run.seed, run.training.deterministic)
+    builder = get_builder(run.model_name)
+    options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} \
+        if run.model_name == "cnn" else {}
+    model = builder(sequence_length=prepared.x_fit.shape[1], num_classes=prepared.num_classes,
+                    embedding_matrix=prepared.matrix, embedding=run.embedding, dropout=run.model.dropout,
+                    max_norm=run.model.max_norm, **options)
+    model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    epoch_times: list[float] = []
+    timer = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: epoch_times.append(time.perf_counter()),
+        on_epoch_end=lambda epoch, logs: epoch_times.__setitem__(-1, time.perf_counter() - epoch_times[-1]))
+    stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=run.training.patience,
+                                            restore_best_weights=True)
+    started = time.perf_counter()
+    history = model.fit(
+        _pipeline(tf, prepared.x_fit, prepared.y_fit, run.training.batch_size, shuffle_seed=run.seed),
+        validation_data=_pipeline(tf, prepared.x_dev, prepared.y_dev, 256, shuffle_seed=None),
+        epochs=run.training.max_epochs, shuffle=False, verbose=0,
+        callbacks=[timer, stopper, keras.callbacks.TerminateOnNaN()])
+    train_seconds = time.perf_counter() - started
+    losses = history.history["loss"]
+    if not np.all(np.isfinite(losses)):
+        raise NonFiniteLossError(f"training loss became non-finite at epoch {len(losses)}: {losses[-1]}")
+
+    probabilities = model.predict(_pipeline(tf, prepared.x_test, prepared.y_test, 256, None), verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    true_probability = probabilities[np.arange(len(predicted)), prepared.y_test]
+    epochs = len(losses)
+    metrics = {
+        "accuracy": float(accuracy_score(prepared.y_test, predicted)),
+        "macro_f1": float(f1_score(prepared.y_test, predicted, average="macro")),
+        "loss": float(-np.mean(np.log(np.clip(true_probability, 1e-7, 1.0)))),
+        "epochs": epochs,
+        "best_epoch": int(stopper.best_epoch) + 1,
+        "train_seconds": round(train_seconds, 3),
+    }
+    history_rows = [
+        {"epoch": e + 1, **{k: float(v[e]) for k, v in history.history.items()},
+         "seconds": round(epoch_times[e], 3)}
+        for e in range(epochs)
+    ]
+    predictions = {"index": prepared.test_indices.tolist(), "label": prepared.y_test.tolist(),
+                   "predicted": predicted.tolist(), "confidence": probabilities.max(axis=1).round(5).tolist()}
+    sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
+             "n_test": int(len(prepared.y_test)), "vocab_size": len(prepared.vocab),
+             "sequence_length": int(prepared.x_fit.shape[1])}
+    keras.backend.clear_session()
+    return {"metrics": metrics, "history": history_rows, "predictions": predictions, "sizes": sizes,
+            "coverage": prepared.coverage.as_dict() if prepared.coverage else None}

@@ -1,0 +1,56 @@
+"""Keras 3 model builders, one module per model. Each takes an embedding mode: rand, static,
+non-static or multichannel (see :mod:`embedlab.models.names`).
+
+Importing this package does not import Keras (so configs validate in milliseconds); the builder
+modules do, and that costs ~2-4 s the first time.
+"""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def get_builder(model_name: str):
+    """Returns the builder function of a model name (``cnn`` or ``boe``)."""
+    if model_name == "cnn":
+        from embedlab.models.kim_cnn import build_kim_cnn
+
+        return build_kim_cnn
+    if model_name == "boe":
+        from embedlab.models.bag_of_embeddings import build_bag_of_embeddings
+
+        return build_bag_of_embeddings
+    raise KeyError(f"unknown model {model_name!r}; known: cnn, boe")
+
+
+def import_keras_quietly():
+    """Imports TensorFlow and Keras with the oneDNN/CUDA start-up banner hidden.
+
+    The banner is printed by C++ before TF's own logging starts, so only redirecting file
+    descriptor 2 hides it; whatever the import printed is replayed if the import fails.
+    """
+    import sys
+    import tempfile
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow
+
+            # Keras re-traces predict functions once per new model; TF warns about that at WARNING.
+            tensorflow.get_logger().setLevel("ERROR")
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return keras

@@ -1,0 +1,37 @@
+"""Bag-of-embeddings baseline: the mean of a sentence's word vectors, then a softmax layer."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from embedlab.models.embedding import embed_tokens, load_embedding_weights
+
+
+def build_bag_of_embeddings(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
+                            embedding: str = "rand", dropout: float = 0.5, max_norm: float = 3.0
+                            ) -> keras.Model:
+    """Builds mean pooling over (masked) word vectors → dropout → softmax.
+
+    Args:
+        sequence_length (int): Padded input length.
+        num_classes (int): Output classes.
+        embedding_matrix (np.ndarray): ``(vocab_size, dim)`` initial embedding table.
+        embedding (str): ``rand``, ``static`` or ``non-static`` (one channel only).
+        dropout (float): Dropout rate before the output layer.
+        max_norm (float): Max-norm constraint on the output layer's weight vectors.
+
+    Returns:
+        keras.Model: Uncompiled model taking ``(batch, sequence_length)`` int ids.
+    """
+    if embedding == "multichannel":
+        raise ValueError("the bag-of-embeddings model has one channel; multichannel is CNN only")
+    token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+    embedded, embedding_layers = embed_tokens(token_ids, embedding, embedding_matrix, mask_zero=True)
+    features = keras.layers.GlobalAveragePooling1D(name="mean_pool")(embedded)
+    features = keras.layers.Dropout(dropout, name="dropout")(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
+                                 kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
+    model = keras.Model(token_ids, outputs, name=f"bag_of_embeddings_{embedding}")
+    load_embedding_weights(embedding_layers, embedding_matrix)
+    return model

@@ -1,0 +1,43 @@
+"""The embedding front end shared by all models."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from embedlab.models.names import EMBEDDING_MODES
+
+
+def embed_tokens(token_ids, mode: str, matrix: np.ndarray, mask_zero: bool = False):
+    """Embeds token ids according to an embedding mode.
+
+    Args:
+        token_ids (KerasTensor): ``(batch, length)`` int ids.
+        mode (str): ``rand`` (matrix is random and trained), ``static`` (pretrained, frozen),
+            ``non-static`` (pretrained, fine-tuned) or ``multichannel`` (a frozen and a fine-tuned
+            copy, concatenated on the feature axis so that a following Conv1D sees two channels).
+        matrix (np.ndarray): ``(vocab_size, dim)`` initial weights.
+        mask_zero (bool): Let id 0 (padding) mask downstream layers that support masks.
+
+    Returns:
+        tuple[KerasTensor, list[keras.layers.Embedding]]: The embedded sequence and the embedding
+        layers (whose weights are then set to ``matrix`` by :func:`load_embedding_weights`).
+    """
+    if mode not in EMBEDDING_MODES:
+        raise ValueError(f"unknown embedding mode {mode!r}; expected one of {EMBEDDING_MODES}")
+    vocab_size, dim = matrix.shape
+
+    def layer(name: str, trainable: bool) -> keras.layers.Embedding:
+        return keras.layers.Embedding(vocab_size, dim, mask_zero=mask_zero, trainable=trainable, name=name)
+
+    if mode == "multichannel":
+        layers = [layer("embedding_static", False), layer("embedding_tuned", True)]
+        return keras.layers.Concatenate(axis=-1, name="channels")([lay(token_ids) for lay in layers]), layers
+    embedding = layer("embedding", trainable=(mode != "static"))
+    return embedding(token_ids), [embedding]
+
+
+def load_embedding_weights(layers, matrix: np.ndarray) -> None:
+    """Sets every embedding layer's table to ``matrix`` (after the model is built)."""
+    for embedding in layers:
+        embedding.set_weights([matrix])

@@ -1,0 +1,44 @@
+"""Kim (2014)'s CNN for sentence classification."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from embedlab.models.embedding import embed_tokens, load_embedding_weights
+
+
+def build_kim_cnn(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
+                  embedding: str = "rand", filter_sizes: tuple[int, ...] = (3, 4, 5),
+                  num_filters: int = 100, dropout: float = 0.5, max_norm: float = 3.0) -> keras.Model:
+    """Builds Kim's CNN: windows of several widths, ReLU, 1-max pooling, dropout, softmax.
+
+    Args:
+        sequence_length (int): Padded input length (at least the widest filter).
+        num_classes (int): Output classes.
+        embedding_matrix (np.ndarray): ``(vocab_size, dim)`` initial embedding table.
+        embedding (str): Embedding mode (see :func:`embed_tokens`).
+        filter_sizes (tuple[int, ...]): Convolution window widths, in tokens.
+        num_filters (int): Feature maps per width.
+        dropout (float): Dropout rate on the penultimate layer.
+        max_norm (float): Max-norm constraint on the output layer's weight vectors (Kim's s = 3).
+
+    Returns:
+        keras.Model: Uncompiled model taking ``(batch, sequence_length)`` int ids.
+    """
+    if sequence_length < max(filter_sizes):
+        raise ValueError(f"sequence_length {sequence_length} is shorter than the widest filter {max(filter_sizes)}")
+    token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
+    embedded, embedding_layers = embed_tokens(token_ids, embedding, embedding_matrix)
+    pooled = [
+        keras.layers.GlobalMaxPooling1D(name=f"max_pool_{width}")(
+            keras.layers.Conv1D(num_filters, width, activation="relu", name=f"conv_{width}")(embedded))
+        for width in filter_sizes
+    ]
+    features = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
+    features = keras.layers.Dropout(dropout, name="dropout")(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
+                                 kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
+    model = keras.Model(token_ids, outputs, name=f"kim_cnn_{embedding}")
+    load_embedding_weights(embedding_layers, embedding_matrix)
+    return model
