@@ -1,0 +1,64 @@
+"""Shared fixtures. Real artifacts are fetched once into the user's cache ($EMBEDLAB_HOME or
+~/.cache/embedlab) and reused by every test and every later test run."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mr():
+    from embedlab.data.datasets import load_dataset
+
+    return load_dataset("mr")
+
+
+@pytest.fixture(scope="session")
+def glove50():
+    from embedlab.data.vectors import load_vectors
+
+    return load_vectors("glove-6b-50d")
+
+
+@pytest.fixture(scope="session")
+def mr_sample(mr):
+    """300 real MR sentences, balanced, in a fixed order."""
+    rng = np.random.default_rng(0)
+    picked = np.concatenate([rng.choice(np.flatnonzero(mr.labels == k), 150, replace=False) for k in (0, 1)])
+    return [mr.texts[i] for i in picked], mr.labels[picked]
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Writes a YAML config into tmp_path and returns its path."""
+
+    def write(text: str, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    return write
+
+
+TINY_CONFIG = """\
+    # Tiny real run for tests: 300 MR sentences, one epoch.
+    name: tiny
+    data: {dataset: mr, protocol: holdout, test_fraction: 0.2, subsample: 300, split_seed: 0}
+    vectors: glove-6b-50d
+    model: {num_filters: 8}
+    training: {max_epochs: 1, patience: 1, batch_size: 50}
+    grid:
+      model: [cnn]
+      embedding: [rand, static, non-static]
+      seed: [1]
+"""

@@ -1,0 +1,95 @@
+"""Model builders: shapes, and that frozen means frozen."""
+
+import numpy as np
+import pytest
+
+from embedlab.models import get_builder, import_keras_quietly
+
+keras = import_keras_quietly()
+
+VOCAB, DIM, LENGTH = 40, 8, 12
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, VOCAB, size=(n, LENGTH)).astype("int32")
+    y = (x[:, 0] % 2).astype("int64")
+    return x, y
+
+
+def _matrix(seed=0):
+    matrix = np.random.default_rng(seed).uniform(-0.25, 0.25, (VOCAB, DIM)).astype("float32")
+    matrix[0] = 0
+    return matrix
+
+
+def _fit(model, epochs=2):
+    x, y = _data()
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
+
+
+def _embedding_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+
+
+@pytest.mark.parametrize("model_name", ["cnn", "boe"])
+def test_static_embedding_is_frozen(model_name):
+    keras.utils.set_random_seed(0)
+    matrix = _matrix()
+    model = get_builder(model_name)(sequence_length=LENGTH, num_classes=2, embedding_matrix=matrix,
+                                    embedding="static")
+    (embedding,) = _embedding_layers(model)
+    np.testing.assert_array_equal(embedding.get_weights()[0], matrix)
+    assert not any(w is embedding.embeddings for w in model.trainable_weights)
+    before = [w.copy() for w in model.get_weights()]
+    _fit(model)
+    np.testing.assert_array_equal(embedding.get_weights()[0], matrix)
+    # and the rest of the model did train
+    assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
+
+
+@pytest.mark.parametrize("model_name", ["cnn", "boe"])
+@pytest.mark.parametrize("mode", ["rand", "non-static"])
+def test_trainable_embedding_changes(model_name, mode):
+    keras.utils.set_random_seed(0)
+    matrix = _matrix()
+    model = get_builder(model_name)(sequence_length=LENGTH, num_classes=2, embedding_matrix=matrix, embedding=mode)
+    (embedding,) = _embedding_layers(model)
+    assert any(w is embedding.embeddings for w in model.trainable_weights)
+    _fit(model)
+    assert not np.array_equal(embedding.get_weights()[0], matrix)
+
+
+def test_multichannel_has_one_frozen_and_one_tuned_channel():
+    keras.utils.set_random_seed(0)
+    matrix = _matrix()
+    model = get_builder("cnn")(sequence_length=LENGTH, num_classes=3, embedding_matrix=matrix,
+                               embedding="multichannel", num_filters=4)
+    static, tuned = _embedding_layers(model)
+    assert not static.trainable and tuned.trainable
+    _fit(model)
+    np.testing.assert_array_equal(static.get_weights()[0], matrix)
+    assert not np.array_equal(tuned.get_weights()[0], matrix)
+    assert model.output_shape == (None, 3)
+
+
+def test_kim_cnn_architecture():
+    model = get_builder("cnn")(sequence_length=LENGTH, num_classes=2, embedding_matrix=_matrix(),
+                               embedding="rand")
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D)]
+    assert [c.kernel_size[0] for c in convs] == [3, 4, 5] and all(c.filters == 100 for c in convs)
+    dense = model.get_layer("classifier")
+    assert isinstance(dense.kernel_constraint, keras.constraints.MaxNorm)
+    assert model.get_layer("dropout").rate == 0.5
+
+
+def test_bag_of_embeddings_rejects_multichannel():
+    with pytest.raises(ValueError, match="CNN only"):
+        get_builder("boe")(sequence_length=LENGTH, num_classes=2, embedding_matrix=_matrix(),
+                           embedding="multichannel")
+
+
+def test_cnn_rejects_sequences_shorter_than_its_widest_filter():
+    with pytest.raises(ValueError, match="widest filter"):
+        get_builder("cnn")(sequence_length=4, num_classes=2, embedding_matrix=_matrix())
