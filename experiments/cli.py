@@ -5,6 +5,7 @@
     embedlab validate CONFIG [CONFIG ...]
     embedlab data list | info ID | fetch ID ... | --all
     embedlab vectors list | info ID | fetch ID ... | --all
+    embedlab pretrain w2v:CORPUS:sg|cbow:DIM [--window N --epochs N ...]
 """
 
 from __future__ import annotations
@@ -64,12 +65,32 @@ def _registry(kind: str):
     return module.vectors_ids, module.vectors_card, module.vectors_cache_path, module.load_vectors
 
 
+def _listing(kind, ids, card, cache_path, load) -> str:
+    """A Markdown table of the registry; measured counts where cached, else the card's expected ones."""
+    if kind == "data":
+        lines = ["| id | cached | examples | classes | tokens/text | protocol | what |", "|---|---|---|---|---|---|---|"]
+        for item in ids():
+            info = card(item)
+            cached = cache_path(item).exists()
+            counts = load(item).meta["counts"] if cached else info.expected_counts
+            balance = " / ".join(f"{c} {counts[c]:,}" for c in info.classes if c in counts) or "?"
+            total = f"{counts['total']:,}" if "total" in counts else "?"
+            tokens = counts.get("mean_tokens", "")
+            lines.append(f"| {item} | {'yes' if cached else 'no'} | {total} | {balance} | {tokens} "
+                         f"| {info.protocol} | {info.name} |")
+    else:
+        lines = ["| id | cached | words | dim | what |", "|---|---|---|---|---|"]
+        for item in ids():
+            info = card(item)
+            lines.append(f"| {item} | {'yes' if cache_path(item).exists() else 'no'} | {info.words:,} "
+                         f"| {info.dim} | {info.name} |")
+    return "\n".join(lines)
+
+
 def _cmd_registry(args) -> int:
     ids, card, cache_path, load = _registry(args.kind)
     if args.action == "list":
-        for item in ids():
-            cached = "cached" if cache_path(item).exists() else "not cached"
-            print(f"{item:20s} {cached:11s} {card(item).name}")
+        print(_listing(args.kind, ids, card, cache_path, load))
         return EXIT_OK
     wanted = ids() if getattr(args, "all", False) else args.ids
     if not wanted:
@@ -93,6 +114,28 @@ def _cmd_registry(args) -> int:
     return EXIT_OK
 
 
+def _cmd_pretrain(args) -> int:
+    from embedlab.data.word2vec import (Word2VecParams, file_sentences, parse_w2v_id, train_word2vec,
+                                        wikitext2_sentences)
+
+    parsed = parse_w2v_id(args.vectors_id)
+    if parsed is None or parsed[0] == "train":
+        print(f"embedlab: error: {args.vectors_id!r} is not w2v:CORPUS:sg|cbow:DIM with CORPUS = wikitext2 "
+              "or a text file (w2v:train:… is trained per run, inside a grid)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    corpus, algo, dim = parsed
+    if corpus != "wikitext2" and not Path(corpus).is_file():
+        print(f"embedlab: error: corpus {corpus!r}: no such file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    params = Word2VecParams(window=args.window, negative=args.negative, min_count=args.min_count,
+                            epochs=args.epochs, seed=args.seed, workers=args.workers)
+    sentences = wikitext2_sentences() if corpus == "wikitext2" else file_sentences(corpus)
+    vectors = train_word2vec(sentences, algo, dim, params, corpus)
+    print(f"{args.vectors_id}: {len(vectors.words):,} words × {vectors.dim} (use it as `vectors: "
+          f"{args.vectors_id}` in a config; same settings → the cached vectors are reused)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="embedlab", description=__doc__.split("\n")[0] + " "
                                      "Learned vs pretrained word embeddings for text classification.")
@@ -112,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check configs without running anything")
     validate.add_argument("configs", nargs="+")
     validate.set_defaults(handler=_cmd_validate)
+
+    pretrain = sub.add_parser("pretrain", help="train word2vec with gensim: w2v:CORPUS:sg|cbow:DIM")
+    pretrain.add_argument("vectors_id", help="e.g. w2v:wikitext2:sg:100 or w2v:/path/corpus.txt:cbow:50")
+    defaults = {"window": 5, "negative": 5, "min_count": 2, "epochs": 5, "seed": 1, "workers": 1}
+    for name, default in defaults.items():
+        pretrain.add_argument(f"--{name.replace('_', '-')}", type=int, default=default,
+                              help=f"gensim Word2Vec {name} (default {default})")
+    pretrain.set_defaults(handler=_cmd_pretrain)
 
     for kind in ("data", "vectors"):
         group = sub.add_parser(kind, help=f"list, describe or prefetch {kind if kind == 'vectors' else 'datasets'}")

@@ -10,14 +10,19 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
-from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids
-from embedlab.data.vectors import vectors_card, vectors_fingerprint, vectors_ids
+from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids, load_dataset
+from embedlab.data.vectors import vectors_fingerprint, vectors_ids
+from embedlab.data.word2vec import parse_w2v_id
+
+W2V_CORPORA = ("wikitext2", "train")
 from embedlab.models.names import EMBEDDING_MODES, MODEL_NAMES, SUPPORTED_MODES
 
 
@@ -29,10 +34,90 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class UserDatasetConfig(_Section):
+    """The user's own file: ``{path: reviews.csv, text: review, label: stars}``.
+
+    A relative ``path`` is resolved against the config file's folder. The file is read during
+    validation, so a missing column or a single-class file is reported before any training.
+    """
+
+    path: str
+    text: str = "text"
+    label: str = "label"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, value: Any, info: ValidationInfo) -> Any:
+        base = (info.context or {}).get("base_dir")
+        if isinstance(value, dict) and isinstance(value.get("path"), str) and base is not None:
+            candidate = Path(value["path"]).expanduser()
+            if not candidate.is_absolute():
+                value = {**value, "path": str((Path(base) / candidate).resolve())}
+        return value
+
+    @model_validator(mode="after")
+    def _readable(self) -> "UserDatasetConfig":
+        from embedlab.data.user_data import UserDataError
+
+        try:
+            load_user_data(self)
+        except UserDataError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+
+@lru_cache(maxsize=16)
+def _load_user_data_cached(path: str, text: str, label: str, mtime: float, size: int):
+    from embedlab.data.user_data import load_user_dataset
+
+    return load_user_dataset(path, text, label)
+
+
+def load_user_data(ref: UserDatasetConfig):
+    """Loads (once per file version) a user dataset."""
+    stat = Path(ref.path).stat() if Path(ref.path).exists() else None
+    return _load_user_data_cached(ref.path, ref.text, ref.label, stat.st_mtime if stat else 0.0,
+                                  stat.st_size if stat else 0)
+
+
+def load_any_dataset(ref: "str | UserDatasetConfig"):
+    """A registry dataset by id, or the user's file."""
+    return load_user_data(ref) if isinstance(ref, UserDatasetConfig) else load_dataset(ref)
+
+
+def dataset_name(ref: "str | UserDatasetConfig") -> str:
+    return ref.name if isinstance(ref, UserDatasetConfig) else ref
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _vectors_fingerprint(ref: str) -> str:
+    if ref in vectors_ids():
+        return vectors_fingerprint(ref)
+    parsed = parse_w2v_id(ref)
+    path = parsed[0] if parsed else ref
+    if parsed and path in W2V_CORPORA:
+        return ref  # content fixed by the pinned artifact (wikitext2) or by the run's split (train)
+    return f"{ref}#sha256={_file_sha256(path, Path(path).stat().st_mtime)}"
+
+
+def _fingerprint(ref: "str | UserDatasetConfig") -> str:
+    if isinstance(ref, UserDatasetConfig):
+        return "file:" + load_user_data(ref).meta["sha256"]
+    return dataset_fingerprint(ref)
+
+
 class DataConfig(_Section):
     """Which dataset, and how it is split into train and test."""
 
-    dataset: str = "mr"
+    dataset: str | UserDatasetConfig = "mr"
     protocol: Literal["holdout", "cv", "official"] = "holdout"
     test_fraction: float = Field(0.1, gt=0, lt=1)
     folds: int = Field(10, ge=2, le=100)
@@ -43,14 +128,15 @@ class DataConfig(_Section):
 
     @field_validator("dataset")
     @classmethod
-    def _known_dataset(cls, value: str) -> str:
-        if value not in dataset_ids():
+    def _known_dataset(cls, value: "str | UserDatasetConfig") -> "str | UserDatasetConfig":
+        if isinstance(value, str) and value not in dataset_ids():
             raise ValueError(f"unknown dataset {value!r}; known: {', '.join(dataset_ids())}")
         return value
 
     @model_validator(mode="after")
     def _protocol_fits_dataset(self) -> "DataConfig":
-        if self.protocol == "official" and dataset_card(self.dataset).protocol != "official":
+        if self.protocol == "official" and (isinstance(self.dataset, UserDatasetConfig)
+                                            or dataset_card(self.dataset).protocol != "official"):
             raise ValueError(f"dataset {self.dataset!r} has no official test split; use protocol cv or holdout")
         return self
 
@@ -116,6 +202,44 @@ class GridConfig(_Section):
         return self
 
 
+class Word2VecConfig(_Section):
+    """gensim Word2Vec settings for ``w2v:CORPUS:ALGO:DIM`` vectors (corpus, algorithm and size are
+    in the id)."""
+
+    window: int = Field(5, ge=1)
+    negative: int = Field(5, ge=0)
+    min_count: int = Field(2, ge=1)
+    epochs: int = Field(5, ge=1)
+    seed: int = Field(1, ge=0)
+    workers: int = Field(1, ge=1, description="1 keeps training reproducible")
+
+
+def _resolve_vectors_ref(value: str, base_dir: Path | None) -> str:
+    """Validates a vectors reference and makes file paths absolute; see :func:`resolve_vectors`."""
+    if value in vectors_ids():
+        return value
+    parsed = parse_w2v_id(value)
+    if parsed is not None:
+        corpus, algo, dim = parsed
+        if corpus in W2V_CORPORA:
+            return value
+        path = Path(corpus).expanduser()
+        path = path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()
+        if not path.is_file():
+            raise ValueError(f"word2vec corpus {corpus!r} is neither one of {', '.join(W2V_CORPORA)} "
+                             "nor an existing text file")
+        return f"w2v:{path}:{algo}:{dim}"
+    if value.startswith("w2v:"):
+        raise ValueError(f"{value!r} is not a word2vec id; the form is w2v:CORPUS:sg|cbow:DIM, "
+                         "e.g. w2v:wikitext2:sg:100")
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()
+    if path.is_file():
+        return str(path)
+    raise ValueError(f"unknown vectors {value!r}: not a registry id ({', '.join(vectors_ids())}), not "
+                     "w2v:CORPUS:sg|cbow:DIM, and no such file")
+
+
 class ExperimentConfig(_Section):
     """A whole experiment file."""
 
@@ -125,14 +249,15 @@ class ExperimentConfig(_Section):
     vectors: str | None = "glove-6b-50d"
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    word2vec: Word2VecConfig = Field(default_factory=Word2VecConfig)
     grid: GridConfig
 
     @field_validator("vectors")
     @classmethod
-    def _known_vectors(cls, value: str | None) -> str | None:
-        if value is not None and value not in vectors_ids():
-            raise ValueError(f"unknown vectors {value!r}; known: {', '.join(vectors_ids())}")
-        return value
+    def _known_vectors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return _resolve_vectors_ref(value, (info.context or {}).get("base_dir"))
 
     @model_validator(mode="after")
     def _combinations(self) -> "ExperimentConfig":
@@ -162,6 +287,7 @@ class ExperimentConfig(_Section):
         for model, size, fold, seed, embedding in itertools.product(
                 self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
             runs.append(RunSpec(experiment=self.name, data=self.data, vectors=self.vectors, model=self.model,
+                                word2vec=self.word2vec if self.vectors and self.vectors.startswith("w2v:") else None,
                                 training=self.training, model_name=model, embedding=embedding, seed=seed,
                                 fold=fold, train_size=size))
         return runs
@@ -173,6 +299,7 @@ class RunSpec(_Section):
     experiment: str
     data: DataConfig
     vectors: str | None
+    word2vec: Word2VecConfig | None = None
     model: ModelConfig
     training: TrainingConfig
     model_name: str
@@ -184,8 +311,8 @@ class RunSpec(_Section):
     def identity(self) -> dict[str, Any]:
         """Everything that determines the run's result, including the data and vectors' content."""
         settings = self.model_dump(mode="json", exclude={"experiment"})
-        settings["data_fingerprint"] = dataset_fingerprint(self.data.dataset)
-        settings["vectors_fingerprint"] = vectors_fingerprint(self.vectors) if self.vectors else None
+        settings["data_fingerprint"] = _fingerprint(self.data.dataset)
+        settings["vectors_fingerprint"] = _vectors_fingerprint(self.vectors) if self.vectors else None
         return settings
 
     @property
@@ -195,7 +322,7 @@ class RunSpec(_Section):
 
     @property
     def label(self) -> str:
-        parts = [self.data.dataset, self.model_name, self.embedding, f"seed={self.seed}"]
+        parts = [dataset_name(self.data.dataset), self.model_name, self.embedding, f"seed={self.seed}"]
         if self.fold is not None:
             parts.append(f"fold={self.fold}")
         if self.train_size != 1.0:
@@ -223,7 +350,7 @@ def load_config(path: str | Path) -> ExperimentConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(raw).__name__}")
     try:
-        return ExperimentConfig.model_validate(raw)
+        return ExperimentConfig.model_validate(raw, context={"base_dir": path.parent})
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from embedlab.data.cache import atomic_dir
-from embedlab.experiments.config import ExperimentConfig, RunSpec
+from embedlab.experiments.config import ExperimentConfig, RunSpec, dataset_name
 from embedlab.experiments.provenance import git_state, host, library_versions
 from embedlab.experiments.store import ResultsStore
 
@@ -65,7 +65,7 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: d
     coverage = (result or {}).get("coverage") or {}
     return {
         "run_id": run.run_id, "experiment": run.experiment, "status": status,
-        "dataset": run.data.dataset, "vectors": run.vectors, "model": run.model_name,
+        "dataset": dataset_name(run.data.dataset), "vectors": run.vectors, "model": run.model_name,
         "embedding": run.embedding, "seed": run.seed, "fold": run.fold, "train_size": run.train_size,
         **((result or {}).get("metrics") or {}), **((result or {}).get("sizes") or {}),
         "total_seconds": total_seconds,

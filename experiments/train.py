@@ -14,11 +14,13 @@ from functools import lru_cache
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from embedlab.data.datasets import Dataset, load_dataset
+from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
-from embedlab.data.vectors import Coverage, build_embedding_matrix, load_vectors
-from embedlab.experiments.config import RunSpec
+from embedlab.data.vectors import Coverage, Vectors, build_embedding_matrix, load_vectors, vectors_ids
+from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
+                                    train_word2vec, wikitext2_sentences)
+from embedlab.experiments.config import RunSpec, dataset_name, load_any_dataset
 from embedlab.models import get_builder, import_keras_quietly
 
 
@@ -55,8 +57,8 @@ class PreparedSplit:
 
 
 @lru_cache(maxsize=8)
-def _tokenized(dataset_id: str) -> tuple[Dataset, list[list[str]]]:
-    dataset = load_dataset(dataset_id)
+def _tokenized(dataset_ref) -> tuple[Dataset, list[list[str]]]:
+    dataset = load_any_dataset(dataset_ref)
     return dataset, [tokenize(t) for t in dataset.texts]
 
 
@@ -91,7 +93,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     length = max(min(longest, run.data.max_length), max(run.model.filter_sizes))
     encode = lambda idx: vocab.encode([tokens[i] for i in idx], length)  # noqa: E731
 
-    vectors = load_vectors(run.vectors) if run.vectors else None
+    vectors = resolve_vectors(run, [tokens[i] for i in train], train_key=hash(train.tobytes()))
     dim = vectors.dim if vectors is not None else run.model.embedding_dim
     use_pretrained = run.embedding != "rand"
     matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed)
@@ -100,6 +102,37 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
         _, coverage = build_embedding_matrix(vocab, vectors, dim, seed=run.seed)
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes))
+
+
+_vectors_memo: dict = {}
+
+
+def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int) -> Vectors | None:
+    """The run's vectors: a registry id, a user file, or word2vec trained by the suite.
+
+    ``w2v:train:…`` trains on ``train_tokens`` — the run's training split only, so test sentences
+    never shape the vectors. Results are memoised in-process (and cached on disk by content).
+    """
+    ref = run.vectors
+    if ref is None:
+        return None
+    if ref in vectors_ids():
+        return load_vectors(ref)
+    parsed = parse_w2v_id(ref)
+    if parsed is None:
+        return load_user_vectors(ref)
+    corpus, algo, dim = parsed
+    params = Word2VecParams(**run.word2vec.model_dump()) if run.word2vec else Word2VecParams()
+    memo_key = (ref, params, train_key if corpus == "train" else None)
+    if memo_key not in _vectors_memo:
+        if corpus == "train":
+            sentences, name = train_tokens, f"{dataset_name(run.data.dataset)} training split"
+        elif corpus == "wikitext2":
+            sentences, name = wikitext2_sentences(), "wikitext2"
+        else:
+            sentences, name = file_sentences(corpus), corpus
+        _vectors_memo[memo_key] = train_word2vec(sentences, algo, dim, params, name)
+    return _vectors_memo[memo_key]
 
 
 def _optimizer(keras, name: str, learning_rate: float):
