@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -355,9 +356,22 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise ConfigError(_describe(path, exc)) from None
 
 
+_UNION_TAG = re.compile(r"^(str|int|float|bool|none|function-\w+\[.*\]|\w+\[.*\]|UserDatasetConfig)$")
+_TYPE_MISMATCH = {"string_type", "model_type", "model_attributes_type", "dict_type", "none_required"}
+
+
 def _describe(path: Path, exc: ValidationError) -> str:
+    errors = exc.errors()
+    # A union (e.g. dataset: id | {path, ...}) reports each branch; keep the informative branch.
+    for error in errors:
+        error["loc"] = tuple(p for p in error["loc"] if not _UNION_TAG.match(str(p)))
+    keyed: dict[tuple, list] = {}
+    for error in errors:
+        keyed.setdefault(error["loc"], []).append(error)
+    errors = [e for group in keyed.values() for e in
+              ([x for x in group if x["type"] not in _TYPE_MISMATCH] or group[:1])]
     lines = []
-    for error in exc.errors():
+    for error in errors:
         key = ".".join(str(p) for p in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
