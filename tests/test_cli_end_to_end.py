@@ -45,3 +45,28 @@ def test_run_report_and_resume(write_config, tmp_path):
 def test_report_of_missing_directory_is_a_clear_error(tmp_path):
     result = _embedlab("report", tmp_path / "nothing")
     assert result.returncode == 2 and "has no results.db" in result.stderr
+
+
+def test_three_class_dataset_with_suite_trained_word2vec(write_config, tmp_path, capsys):
+    """Multi-class end to end: CrowdFlower tweets (3 classes), CV folds, boe + cnn, w2v on the train split."""
+    from embedlab.experiments.cli import main
+
+    config = write_config("""\
+        name: three_class
+        data: {dataset: crowdflower_tweets, protocol: cv, folds: 5, subsample: 400}
+        vectors: w2v:train:sg:16
+        word2vec: {epochs: 1, min_count: 1}
+        model: {num_filters: 4}
+        training: {max_epochs: 1}
+        grid: {model: [boe, cnn], embedding: [rand, non-static], fold: [0]}
+    """)
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| boe |" in printed and "| cnn |" in printed and "w2v:train:sg:16" in printed
+    with sqlite3.connect(out / "results.db") as db:
+        rows = db.execute("SELECT fold, n_test, macro_f1, coverage_type_share FROM runs").fetchall()
+    assert len(rows) == 4 and all(r[0] == 0 and r[1] == 80 and 0 <= r[2] <= 1 and r[3] > 0.2 for r in rows)
+    predictions = (out / "runs").glob("*/predictions.csv")
+    labels = {line.split(",")[1] for path in predictions for line in path.read_text().splitlines()[1:]}
+    assert labels == {"0", "1", "2"}
