@@ -2,6 +2,7 @@
 
     embedlab run CONFIG [--out DIR] [--retry-failed]
     embedlab report OUTDIR [--metric accuracy|macro_f1]
+    embedlab status OUTDIR
     embedlab validate CONFIG [CONFIG ...]
     embedlab data list | info ID | fetch ID ... | --all
     embedlab vectors list | info ID | fetch ID ... | --all
@@ -43,6 +44,17 @@ def _cmd_report(args) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     print(report_markdown(args.outdir, metric=args.metric))
+    return EXIT_OK
+
+
+def _cmd_status(args) -> int:
+    from embedlab.experiments.status import grid_status
+
+    if not (Path(args.outdir) / "experiment.yaml").exists():
+        print(f"embedlab: {args.outdir} holds no grid (no experiment.yaml); run a config with --out "
+              f"{args.outdir} first", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(grid_status(args.outdir))
     return EXIT_OK
 
 
@@ -151,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("outdir")
     report.add_argument("--metric", default="accuracy", choices=["accuracy", "macro_f1"])
     report.set_defaults(handler=_cmd_report)
+
+    status = sub.add_parser("status", help="finished / failed / running / pending runs per grid axis")
+    status.add_argument("outdir")
+    status.set_defaults(handler=_cmd_status)
 
     validate = sub.add_parser("validate", help="check configs without running anything")
     validate.add_argument("configs", nargs="+")

@@ -103,18 +103,25 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     todo = [r for r in runs if recorded.get(r.run_id) not in skip]
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}", file=log, flush=True)
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     state = git_state()
     provenance = {"versions": library_versions(), "git_commit": state["commit"], "git_dirty": state["dirty"],
                   "host": host()}
     started = time.perf_counter()
     finished = failed = 0
+    claimed_elsewhere = 0
     for number, run in enumerate(todo, start=1):
+        if not store.claim(run.run_id, skip):
+            claimed_elsewhere += 1  # finished meanwhile, or another runner is on it
+            continue
         started_at = _now()
         run_started = time.perf_counter()
         prefix = f"[{number}/{len(todo)}] {run.label}"
         try:
             result = train_run(run)
         except KeyboardInterrupt:
+            store.release(run.run_id)
             raise
         except Exception as exc:  # one run's failure must not stop the grid
             failed += 1
@@ -133,4 +140,5 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         eta = elapsed / number * (len(todo) - number)
         print(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
               f"{metrics['epochs']} ep  {total:.1f}s  (eta {eta / 60:.1f} min)", file=log, flush=True)
-    return GridOutcome(len(runs), len(runs) - len(todo), finished, failed, time.perf_counter() - started)
+    return GridOutcome(len(runs), len(runs) - len(todo) + claimed_elsewhere, finished, failed,
+                       time.perf_counter() - started)

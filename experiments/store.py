@@ -2,12 +2,19 @@
 
 A row is written once, in a single transaction, after the run's directory is complete; so a run is
 either recorded as finished (or failed) with all its files, or not at all.
+
+Runners claim a run (table ``claims``) before training it, so two ``embedlab run`` processes on
+one directory never train the same run; a claim whose process is gone (killed with SIGKILL, say)
+is stale and taken over.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +39,19 @@ _COLUMNS = {
 }
 
 
+def _alive(host: str, pid: int) -> bool:
+    """Whether a claimant process still runs. On another host we cannot tell, so assume it does."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ResultsStore:
     """Reads and writes ``OUTDIR/results.db``.
 
@@ -52,14 +72,58 @@ class ResultsStore:
         connection.execute("PRAGMA journal_mode=WAL")
         columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
         connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+        connection.execute("CREATE TABLE IF NOT EXISTS claims (run_id TEXT PRIMARY KEY, host TEXT, pid INTEGER, "
+                           "claimed_at TEXT)")
         return connection
 
     def statuses(self) -> dict[str, str]:
         """``run_id → status`` for every recorded run."""
         if not self.path.exists():
             return {}
-        with self._connect() as connection:
+        connection = self._connect()
+        try:
             return dict(connection.execute("SELECT run_id, status FROM runs"))
+        finally:
+            connection.close()
+
+    def claim(self, run_id: str, skip_statuses: set[str]) -> bool:
+        """Claims a run for this process; False if it is recorded (with a status in ``skip_statuses``)
+        or claimed by another live process."""
+        me = (socket.gethostname(), os.getpid())
+        connection = self._connect()
+        try:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")  # one claimant at a time
+                row = connection.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+                if row is not None and row[0] in skip_statuses:
+                    return False
+                holder = connection.execute("SELECT host, pid FROM claims WHERE run_id = ?", (run_id,)).fetchone()
+                if holder is not None and tuple(holder) != me and _alive(*holder):
+                    return False
+                connection.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+                                   (run_id, *me, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                return True
+        finally:
+            connection.close()
+
+    def release(self, run_id: str) -> None:
+        connection = self._connect()
+        try:
+            with connection:
+                connection.execute("DELETE FROM claims WHERE run_id = ? AND pid = ?", (run_id, os.getpid()))
+        finally:
+            connection.close()
+
+    def live_claims(self) -> set[str]:
+        """Run ids that a live process is training now."""
+        if not self.path.exists():
+            return set()
+        connection = self._connect()
+        try:
+            rows = connection.execute("SELECT run_id, host, pid FROM claims").fetchall()
+        finally:
+            connection.close()
+        return {run_id for run_id, host, pid in rows if _alive(host, pid)}
 
     def record(self, row: dict) -> None:
         """Inserts or replaces one run's row (a retried failure is replaced by its new outcome)."""
@@ -71,8 +135,9 @@ class ResultsStore:
         marks = ", ".join("?" for _ in row)
         connection = self._connect()
         try:
-            with connection:  # one transaction
+            with connection:  # one transaction: the row and the end of the claim
                 connection.execute(f"INSERT OR REPLACE INTO runs ({names}) VALUES ({marks})", list(row.values()))
+                connection.execute("DELETE FROM claims WHERE run_id = ?", (row["run_id"],))
         finally:
             connection.close()
 

@@ -1,0 +1,137 @@
+"""Fault injection for real: SIGKILL mid-grid and resume, a run that raises, a NaN loss,
+two runners on one directory."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+GRID = """\
+    name: faults
+    data: {dataset: mr, subsample: 200, test_fraction: 0.25}
+    model: {num_filters: 4}
+    training: {max_epochs: 1, batch_size: 50}
+    grid: {embedding: [rand, static], seed: [1, 2, 3]}
+"""
+
+
+def _count(db_path):
+    if not db_path.exists():
+        return 0
+    with sqlite3.connect(db_path, timeout=30) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+
+def _start(config, out):
+    return subprocess.Popen([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _expected_ids(config):
+    from embedlab.experiments.config import load_config
+
+    return {r.run_id for r in load_config(config).runs()}
+
+
+@pytest.mark.parametrize("kill_after_rows", [0, 1, 3])
+def test_sigkill_then_resume_finishes_exactly_the_grid(write_config, tmp_path, kill_after_rows):
+    config, out = write_config(GRID), tmp_path / "out"
+    db = out / "results.db"
+    process = _start(config, out)
+    deadline = time.time() + 300
+    # kill_after_rows=0: kill while the first run is in flight (its claim exists, no row yet)
+    while time.time() < deadline and process.poll() is None:
+        if kill_after_rows == 0 and db.exists() and _claims(db):
+            break
+        if kill_after_rows and _count(db) >= kill_after_rows:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "grid ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    recorded_at_kill = _count(db)
+    assert recorded_at_kill >= kill_after_rows
+
+    resumed = _start(config, out)
+    stdout, stderr = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, stderr
+    assert f"{recorded_at_kill} already recorded, {6 - recorded_at_kill} to do" in stderr
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT run_id, status FROM runs").fetchall()
+        assert connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    assert len(rows) == 6 and {r[0] for r in rows} == _expected_ids(config)
+    assert {r[1] for r in rows} == {"finished"}
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(r[0] for r in rows)  # no temp dirs left
+
+
+def _claims(db):
+    try:
+        with sqlite3.connect(db, timeout=30) as connection:
+            return connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_two_runners_on_one_directory_never_train_a_run_twice(write_config, tmp_path):
+    config, out = write_config(GRID), tmp_path / "out"
+    first, second = _start(config, out), _start(config, out)
+    logs = [p.communicate(timeout=600) for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, logs
+    trained = sum(stderr.count(": acc ") for _, stderr in logs)
+    assert trained == 6  # each run trained by exactly one of the two
+    with sqlite3.connect(out / "results.db") as connection:
+        assert connection.execute("SELECT COUNT(DISTINCT run_id), COUNT(*) FROM runs").fetchone() == (6, 6)
+
+
+def test_a_run_that_raises_is_recorded_and_the_grid_goes_on(write_config, tmp_path, monkeypatch):
+    from embedlab.experiments import train as train_module
+    from embedlab.experiments.config import load_config
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.store import ResultsStore
+
+    real_train = train_module.train_run
+
+    def flaky(run, prepared=None):
+        if run.embedding == "static" and run.seed == 2:
+            raise RuntimeError("injected failure")
+        return real_train(run, prepared)
+
+    monkeypatch.setattr(train_module, "train_run", flaky)
+    config, out = load_config(write_config(GRID)), tmp_path / "out"
+    outcome = run_grid(config, out)
+    assert (outcome.finished, outcome.failed) == (5, 1)
+    frame = ResultsStore(out).frame()
+    failed = frame[frame["status"] == "failed"].iloc[0]
+    assert "RuntimeError: injected failure" in failed["error"] and "Traceback" in failed["error"]
+    # a plain resume skips the failure; --retry-failed runs it again and replaces the row
+    assert run_grid(config, out).skipped == 6
+    monkeypatch.setattr(train_module, "train_run", real_train)
+    retried = run_grid(config, out, retry_failed=True)
+    assert (retried.finished, retried.failed, retried.skipped) == (1, 0, 5)
+    assert set(ResultsStore(out).frame()["status"]) == {"finished"} and len(ResultsStore(out).frame()) == 6
+
+
+def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_path):
+    config = write_config("""\
+        name: nan
+        data: {dataset: mr, subsample: 200}
+        training: {optimizer: sgd, learning_rate: 1.0e+30, max_epochs: 2}
+        model: {num_filters: 4, max_norm: 1.0e+30}
+        grid: {embedding: [non-static]}
+    """)
+    result = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    with sqlite3.connect(tmp_path / "out" / "results.db") as connection:
+        status, error = connection.execute("SELECT status, error FROM runs").fetchone()
+    assert status == "failed" and error.startswith("NonFiniteLossError")
+    status_out = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "status", str(tmp_path / "out")],
+                                capture_output=True, text=True)
+    assert "0 finished, 1 failed" in status_out.stdout and "NonFiniteLossError" in status_out.stdout
