@@ -56,6 +56,30 @@ def test_cv_protocol_expands_folds(write_config):
     ("name: x\ngrid: {model: [boe], embedding: [multichannel]}\n", "(top level)", "does not support"),
     ("name: x\nvectors: null\ngrid: {embedding: [static]}\n", "(top level)", "vectors: null allows only"),
     ("data: {dataset: mr}\ngrid: {embedding: [rand]}\n", "name", "required key is missing"),
+    ("name: x\n", "grid", "required key is missing"),
+    (VALID + "model: {filters: [3]}\n", "model.filters", "allowed here: filter_sizes, num_filters"),
+    (VALID + "training: {lr: 0.1}\n", "training.lr", "allowed here: optimizer, learning_rate"),
+    (VALID.replace("{embedding: [rand, static]}", "{embedding: [rand], seeds: [1]}"), "grid.seeds",
+     "allowed here: model, embedding, seed"),
+    (VALID + "word2vec: {size: 100}\n", "word2vec.size", "allowed here: window, negative"),
+    (VALID + "training: {optimizer: adagrad}\n", "training.optimizer", "Input should be 'adam'"),
+    (VALID + "model: {dropout: 1.5}\n", "model.dropout", "less than 1"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, test_fraction: 1.0}"), "data.test_fraction", "less than 1"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, folds: ten}"), "data.folds", "valid integer"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, protocol: official}"), "data", "no official test split"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, subsample: 5}"), "data.subsample", "greater than or equal to 20"),
+    (VALID.replace("[rand, static]}", "[rand], train_size: [0.0, 0.5]}"), "grid.train_size", "fractions in (0, 1]"),
+    (VALID.replace("[rand, static]}", "[rand], train_size: [1.5]}"), "grid.train_size", "fractions in (0, 1]"),
+    (VALID.replace("[rand, static]}", "[rand], fold: [0]}"), "(top level)", "grid.fold needs data.protocol: cv"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, protocol: cv, folds: 5}").replace(
+        "[rand, static]}", "[rand], fold: [5]}"), "(top level)", "grid.fold 5 is outside 0..4"),
+    (VALID.replace("[rand, static]}", "[rand], seed: [1, 1]}"), "grid", "seed lists a value twice"),
+    (VALID.replace("[rand, static]}", "[rand], model: [lstm]}"), "grid.model.0", "Input should be 'cnn' or 'boe'"),
+    (VALID.replace("{dataset: mr}", "{dataset: mr, max_length: 4}"), "data.max_length", "greater than or equal to 5"),
+    ("name: has spaces\ngrid: {embedding: [rand]}\n", "name", "should match pattern"),
+    ("name: x\ndata: [mr]\ngrid: {embedding: [rand]}\n", "data", "valid dictionary"),
+    ("name: x\ngrid: {embedding: rand}\n", "grid.embedding", "valid list"),
+    (VALID.replace("{dataset: mr}", "{dataset: {path: nowhere.csv}}"), "data.dataset", "no such file"),
 ])
 def test_invalid_configs_name_key_and_file(write_config, text, key, says):
     path = write_config(text)
@@ -63,6 +87,20 @@ def test_invalid_configs_name_key_and_file(write_config, text, key, says):
         load_config(path)
     message = str(caught.value)
     assert f"{path}: {key}: " in message and says in message, message
+
+
+def test_empty_and_binary_files(write_config, tmp_path):
+    with pytest.raises(ConfigError, match="expected a mapping of settings at the top level, got NoneType"):
+        load_config(write_config(""))
+    binary = tmp_path / "weights.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    with pytest.raises(ConfigError, match="not a UTF-8 text file"):
+        load_config(binary)
+
+
+def test_yaml_is_safe_loaded(write_config):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write_config("name: !!python/object/apply:os.system ['echo hacked']\ngrid: {embedding: [rand]}\n"))
 
 
 def test_unreadable_files(write_config, tmp_path):

@@ -23,10 +23,14 @@ def test_split_is_shared_by_conditions_and_vocab_is_from_training_only(tiny_runs
     assert not (a.matrix[2:] == b.matrix[2:]).all() and not a.matrix[0].any()
 
 
-@pytest.mark.parametrize("index", [0, 1])  # rand and static
-def test_same_run_twice_gives_identical_metrics(tiny_runs, index):
-    run = tiny_runs[index]
+@pytest.mark.parametrize("model_name, embedding", [
+    ("cnn", "rand"), ("cnn", "static"), ("cnn", "non-static"), ("cnn", "multichannel"),
+    ("boe", "rand"), ("boe", "non-static"),
+])
+def test_same_run_twice_gives_bit_identical_metrics(tiny_runs, model_name, embedding):
+    run = tiny_runs[0].model_copy(update={"model_name": model_name, "embedding": embedding})
     first, second = train_run(run), train_run(run)
     assert first["metrics"] | {"train_seconds": 0} == second["metrics"] | {"train_seconds": 0}
     assert first["predictions"] == second["predictions"]
+    assert [h["loss"] for h in first["history"]] == [h["loss"] for h in second["history"]]
     assert 0.3 < first["metrics"]["accuracy"] <= 1.0 and first["sizes"]["n_test"] == 60
