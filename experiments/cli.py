@@ -1,6 +1,6 @@
 """The ``embedlab`` command line.
 
-    embedlab run CONFIG [--out DIR] [--retry-failed]
+    embedlab run CONFIG [--out DIR] [--retry-failed] [--executor local|processes --workers N]
     embedlab report OUTDIR [--metric accuracy|macro_f1]
     embedlab status OUTDIR
     embedlab validate CONFIG [CONFIG ...]
@@ -28,7 +28,8 @@ def _cmd_run(args) -> int:
 
     config = load_config(args.config)
     outdir = Path(args.out) if args.out else Path("results") / config.name
-    outcome = run_grid(config, outdir, retry_failed=args.retry_failed)
+    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, executor=args.executor,
+                       workers=args.workers)
     print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
@@ -157,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    run.add_argument("--executor", choices=["local", "processes"], default="local",
+                     help="local: one run after another in this process (default); processes: --workers "
+                          "worker processes, TF threads = cores // workers")
+    run.add_argument("--workers", type=int, default=2, help="worker processes for --executor processes")
     run.set_defaults(handler=_cmd_run)
 
     report = sub.add_parser("report", help="print the comparison table of an output directory")

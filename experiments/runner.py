@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import sys
 import time
@@ -78,8 +79,72 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: d
     }
 
 
+def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
+    """Trains one run; returns (result, error, seconds, started_at). Exceptions become an error text,
+    so one run's failure never stops the grid (and crosses process boundaries as plain data)."""
+    from embedlab.experiments import train  # imports Keras: only when there is work
+
+    started_at, started = _now(), time.perf_counter()
+    try:
+        return train.train_run(run), None, round(time.perf_counter() - started, 3), started_at
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+        return None, error, round(time.perf_counter() - started, 3), started_at
+
+
+def _init_worker(threads: int) -> None:
+    """Process-pool initialiser: TF thread pools sized so that workers × threads ≤ cores."""
+    from embedlab.models import import_keras_quietly
+
+    import_keras_quietly()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def _execute_local(runs, claim):
+    for run in runs:
+        if claim(run):
+            yield (run, *_train_safely(run))
+
+
+def _execute_processes(runs, claim, workers: int):
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")  # a fresh TF per worker; fork + TF deadlocks
+    queue = iter(runs)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
+        pending: dict = {}
+
+        def submit_next() -> None:
+            for run in queue:  # claim just before submitting, so claims mean "in flight"
+                if claim(run):
+                    pending[pool.submit(_train_safely, run)] = run
+                    return
+
+        for _ in range(workers):
+            submit_next()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as exc:
+                    outcome = (None, f"BrokenProcessPool: a worker process died ({exc})", 0.0, _now())
+                yield (run, *outcome)
+                submit_next()
+
+
+EXECUTORS = ("local", "processes")
+
+
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
-             log=None) -> GridOutcome:
+             executor: str = "local", workers: int = 2, log=None) -> GridOutcome:
     """Runs every run of a config that has no finished row in ``outdir`` yet.
 
     Args:
@@ -87,13 +152,16 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outdir (str | Path): Output directory (holds results.db and runs/).
         retry_failed (bool): Also re-run runs recorded as failed (by default they are skipped, so
             a deterministic failure is not repeated on every resume).
+        executor (str): ``local`` (sequential, in this process) or ``processes`` (``workers``
+            processes, each with cores // workers TF threads). Only this process writes the store.
+        workers (int): Worker processes for ``processes``.
         log: Writable text stream for progress lines (stderr by default).
 
     Returns:
         GridOutcome: Counts and wall time.
     """
-    from embedlab.experiments.train import train_run  # imports Keras: only when there is work
-
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected one of {EXECUTORS}")
     log = log or sys.stderr
     outdir = Path(outdir)
     store = ResultsStore(outdir)
@@ -101,44 +169,44 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     recorded = store.statuses()
     skip = {"finished", "failed"} if not retry_failed else {"finished"}
     todo = [r for r in runs if recorded.get(r.run_id) not in skip]
+    where = f" ({executor}, {workers} workers)" if executor == "processes" else ""
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
-          f"{len(todo)} to do → {outdir}", file=log, flush=True)
+          f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     state = git_state()
     provenance = {"versions": library_versions(), "git_commit": state["commit"], "git_dirty": state["dirty"],
                   "host": host()}
     started = time.perf_counter()
-    finished = failed = 0
-    claimed_elsewhere = 0
-    for number, run in enumerate(todo, start=1):
-        if not store.claim(run.run_id, skip):
-            claimed_elsewhere += 1  # finished meanwhile, or another runner is on it
-            continue
-        started_at = _now()
-        run_started = time.perf_counter()
-        prefix = f"[{number}/{len(todo)}] {run.label}"
-        try:
-            result = train_run(run)
-        except KeyboardInterrupt:
-            store.release(run.run_id)
-            raise
-        except Exception as exc:  # one run's failure must not stop the grid
-            failed += 1
-            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-            store.record(_row(run, "failed", started_at, provenance, error=error,
-                              total_seconds=round(time.perf_counter() - run_started, 3)))
-            print(f"{prefix}: FAILED ({type(exc).__name__}: {exc})", file=log, flush=True)
-            continue
-        total = round(time.perf_counter() - run_started, 3)
-        _write_run_dir(outdir / "runs" / run.run_id, run, result,
-                       {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
-        store.record(_row(run, "finished", started_at, provenance, result=result, total_seconds=total))
-        finished += 1
-        metrics = result["metrics"]
-        elapsed = time.perf_counter() - started
-        eta = elapsed / number * (len(todo) - number)
-        print(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
-              f"{metrics['epochs']} ep  {total:.1f}s  (eta {eta / 60:.1f} min)", file=log, flush=True)
-    return GridOutcome(len(runs), len(runs) - len(todo) + claimed_elsewhere, finished, failed,
-                       time.perf_counter() - started)
+    counts = {"finished": 0, "failed": 0, "elsewhere": 0}
+
+    def claim(run: RunSpec) -> bool:
+        if store.claim(run.run_id, skip):
+            return True
+        counts["elsewhere"] += 1  # finished meanwhile, or another runner is on it
+        return False
+
+    outcomes = _execute_local(todo, claim) if executor == "local" else _execute_processes(todo, claim, workers)
+    try:
+        for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
+            prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
+            if error is not None:
+                counts["failed"] += 1
+                store.record(_row(run, "failed", started_at, provenance, error=error, total_seconds=seconds))
+                print(f"{prefix}: FAILED ({error.splitlines()[0]})", file=log, flush=True)
+                continue
+            _write_run_dir(outdir / "runs" / run.run_id, run, result,
+                           {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
+            store.record(_row(run, "finished", started_at, provenance, result=result, total_seconds=seconds))
+            counts["finished"] += 1
+            metrics = result["metrics"]
+            done = number + counts["elsewhere"]
+            eta = (time.perf_counter() - started) / done * (len(todo) - done)
+            print(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
+                  f"{metrics['epochs']} ep  {seconds:.1f}s  (eta {eta / 60:.1f} min)", file=log, flush=True)
+    except KeyboardInterrupt:
+        for run_id in store.live_claims():  # ours: let the next runner take them at once
+            store.release(run_id)
+        raise
+    return GridOutcome(len(runs), len(runs) - len(todo) + counts["elsewhere"], counts["finished"],
+                       counts["failed"], time.perf_counter() - started)

@@ -135,3 +135,18 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
     status_out = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "status", str(tmp_path / "out")],
                                 capture_output=True, text=True)
     assert "0 finished, 1 failed" in status_out.stdout and "NonFiniteLossError" in status_out.stdout
+
+
+def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path):
+    from embedlab.experiments.config import load_config
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.store import ResultsStore
+
+    config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1, 2], model: [cnn, boe]")))
+    run_grid(config, tmp_path / "local")
+    outcome = run_grid(config, tmp_path / "processes", executor="processes", workers=2)
+    assert (outcome.finished, outcome.failed) == (8, 0)
+    columns = ["run_id", "accuracy", "macro_f1", "loss", "epochs", "n_test", "coverage_hits"]
+    local = ResultsStore(tmp_path / "local").frame()[columns].sort_values("run_id").reset_index(drop=True)
+    pooled = ResultsStore(tmp_path / "processes").frame()[columns].sort_values("run_id").reset_index(drop=True)
+    assert local.equals(pooled)
