@@ -61,6 +61,35 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
+def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
+    """Each pretrained condition's gain over rand on runs paired by seed and fold: mean, bootstrap
+    95% CI, paired t-test and Wilcoxon p-values."""
+    from embedlab.experiments.stats import paired_gain
+
+    if runs.empty or "rand" not in set(runs["embedding"]):
+        return ""
+    frame = runs.assign(fold=runs["fold"].fillna(-1))
+    lines = ["| " + " | ".join(["dataset", "vectors", "model", "train_size", "condition", "pairs",
+                               "gain (pts)", "95% CI", "t-test p", "Wilcoxon p"]) + " |", "|---" * 10 + "|"]
+    for group, rows in frame.groupby(GROUP_KEYS, dropna=False, sort=True):
+        base = rows[rows["embedding"] == "rand"].set_index(["seed", "fold"])[metric]
+        for condition in CONDITION_ORDER[1:]:
+            treated = rows[rows["embedding"] == condition].set_index(["seed", "fold"])[metric]
+            shared = base.index.intersection(treated.index)
+            if len(shared) == 0:
+                continue
+            gain = paired_gain(treated.loc[shared].to_numpy(), base.loc[shared].to_numpy())
+            values = dict(zip(GROUP_KEYS, group))
+            lines.append(f"| {values['dataset']} | {values['vectors']} | {values['model']} | {values['train_size']:g} "
+                         f"| {condition} | {gain.n} | {gain.mean * 100:+.2f} | [{gain.ci_low * 100:+.2f}, "
+                         f"{gain.ci_high * 100:+.2f}] | {_p(gain.t_p)} | {_p(gain.wilcoxon_p)} |")
+    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+
+
+def _p(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.3g}"
+
+
 def coverage_markdown(runs: pd.DataFrame) -> str:
     """Vector coverage of the training vocabulary per dataset and vectors (mean over runs)."""
     with_vectors = runs.dropna(subset=["coverage_hits"])
@@ -86,6 +115,11 @@ def report_markdown(outdir, metric: str = "accuracy") -> str:
     parts = [f"## {title}: test {metric.replace('_', '-')} (%)\n",
              "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n",
              comparison_markdown(runs, metric)]
+    gains = paired_gains_markdown(runs, metric)
+    if gains:
+        parts += ["\n### Gains over rand, paired by seed/fold\n",
+                  "95% CI: percentile bootstrap of the mean paired difference; p-values two-sided. "
+                  "The exact Wilcoxon test needs at least 6 pairs to reach p < 0.05.\n", gains]
     coverage = coverage_markdown(runs)
     if coverage:
         parts += ["\n### Pretrained-vector coverage of the training vocabulary\n", coverage]

@@ -1,0 +1,51 @@
+"""Statistics on hand-checked inputs, and the report's paired-gains table."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embedlab.experiments.report import comparison_markdown, paired_gains_markdown
+from embedlab.experiments.stats import bootstrap_ci, paired_gain
+
+
+def test_paired_test_on_known_values():
+    # differences 1, 1, 2, 2: mean 1.5, sd 0.57735, t = 1.5 / (0.57735 / 2) = 5.196 with 3 df
+    gain = paired_gain([1, 2, 3, 4], [0, 1, 1, 2])
+    assert gain.n == 4 and gain.mean == 1.5
+    assert gain.t_p == pytest.approx(0.013847, abs=1e-5)
+    assert gain.wilcoxon_p == pytest.approx(0.125)  # exact: all 4 signs positive, 2 / 2**4
+    assert (gain.ci_low, gain.ci_high) == (1.0, 2.0)
+
+
+def test_no_variance_or_no_difference_gives_undefined_p_values():
+    same = paired_gain([0.8, 0.8], [0.8, 0.8])
+    assert same.mean == 0 and math.isnan(same.t_p) and math.isnan(same.wilcoxon_p)
+    with pytest.raises(ValueError):
+        paired_gain([1, 2], [1])
+
+
+def test_bootstrap_ci_contains_the_true_mean_on_synthetic_draws():
+    rng = np.random.default_rng(1)
+    covered = 0
+    for trial in range(200):
+        draws = rng.normal(0.02, 0.01, size=30)
+        low, high = bootstrap_ci(draws, resamples=2000, seed=trial)
+        covered += low <= 0.02 <= high
+    assert 0.88 <= covered / 200 <= 0.99  # nominal 95%
+
+
+def _runs(rows):
+    frame = pd.DataFrame(rows, columns=["embedding", "seed", "accuracy"])
+    return frame.assign(dataset="mr", vectors="glove-6b-50d", model="cnn", train_size=1.0, fold=None)
+
+
+def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
+    runs = _runs([("rand", 1, 0.70), ("rand", 2, 0.72), ("rand", 3, 0.74),
+                  ("static", 1, 0.75), ("static", 2, 0.76), ("static", 3, 0.80),
+                  ("static", 4, 0.10)])  # seed 4 has no rand partner: not paired
+    table = paired_gains_markdown(runs)
+    assert "| static | 3 | +5.00 |" in table
+    summary = comparison_markdown(runs)
+    assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
