@@ -109,7 +109,12 @@ def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
             cmd = ["npm", "pack", "--silent", artifact.spec]
         else:
             raise FetchError(f"unknown registry {artifact.registry!r} for {artifact.name}")
-        result = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
+        # On a terminal, let the client draw its own progress bar (pip prints it on stdout).
+        show_progress = not quiet and sys.stderr.isatty() and artifact.registry == "pypi"
+        if show_progress:
+            cmd.remove("-q")
+        result = subprocess.run(cmd, cwd=tmp, stdout=None if show_progress else subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
         produced = Path(tmp) / artifact.filename
         if result.returncode != 0 or not produced.exists():
             said = _last_meaningful_line(result.stderr or result.stdout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from embedlab.models.embedding import embed_tokens, load_embedding_weights
+from embedlab.models.embedding import classifier_model, embed_tokens
 
 
 def build_bag_of_embeddings(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
@@ -29,9 +29,5 @@ def build_bag_of_embeddings(sequence_length: int, num_classes: int, embedding_ma
     token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
     embedded, embedding_layers = embed_tokens(token_ids, embedding, embedding_matrix, mask_zero=True)
     features = keras.layers.GlobalAveragePooling1D(name="mean_pool")(embedded)
-    features = keras.layers.Dropout(dropout, name="dropout")(features)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
-                                 kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
-    model = keras.Model(token_ids, outputs, name=f"bag_of_embeddings_{embedding}")
-    load_embedding_weights(embedding_layers, embedding_matrix)
-    return model
+    return classifier_model(token_ids, features, embedding_layers, embedding_matrix, num_classes, dropout,
+                            max_norm, name=f"bag_of_embeddings_{embedding}")

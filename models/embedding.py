@@ -41,3 +41,15 @@ def load_embedding_weights(layers, matrix: np.ndarray) -> None:
     """Sets every embedding layer's table to ``matrix`` (after the model is built)."""
     for embedding in layers:
         embedding.set_weights([matrix])
+
+
+def classifier_model(token_ids, features, embedding_layers, embedding_matrix: np.ndarray, num_classes: int,
+                     dropout: float, max_norm: float, name: str) -> keras.Model:
+    """Closes a model: dropout → softmax layer with a max-norm constraint (Kim's s), then loads
+    the embedding tables. Shared by every model so their heads cannot drift apart."""
+    features = keras.layers.Dropout(dropout, name="dropout")(features)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
+                                 kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
+    model = keras.Model(token_ids, outputs, name=name)
+    load_embedding_weights(embedding_layers, embedding_matrix)
+    return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from embedlab.models.embedding import embed_tokens, load_embedding_weights
+from embedlab.models.embedding import classifier_model, embed_tokens
 
 
 def build_kim_cnn(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
@@ -36,9 +36,5 @@ def build_kim_cnn(sequence_length: int, num_classes: int, embedding_matrix: np.n
         for width in filter_sizes
     ]
     features = keras.layers.Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
-    features = keras.layers.Dropout(dropout, name="dropout")(features)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
-                                 kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
-    model = keras.Model(token_ids, outputs, name=f"kim_cnn_{embedding}")
-    load_embedding_weights(embedding_layers, embedding_matrix)
-    return model
+    return classifier_model(token_ids, features, embedding_layers, embedding_matrix, num_classes, dropout,
+                            max_norm, name=f"kim_cnn_{embedding}")
