@@ -119,13 +119,24 @@ class DataConfig(_Section):
     """Which dataset, and how it is split into train and test."""
 
     dataset: str | UserDatasetConfig = "mr"
-    protocol: Literal["holdout", "cv", "official"] = "holdout"
+    protocol: Literal["holdout", "cv", "official"] = Field(
+        "cv", description="default: the dataset's own (official where it has a test split, else cv)")
     test_fraction: float = Field(0.1, gt=0, lt=1)
     folds: int = Field(10, ge=2, le=100)
     split_seed: int = Field(0, ge=0)
     subsample: int | None = Field(None, ge=20)
     max_length: int = Field(100, ge=5, le=5000)
     min_count: int = Field(1, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_protocol(cls, value: Any) -> Any:
+        # No protocol given: the dataset's own — its official test split if it has one, else K-fold CV.
+        if isinstance(value, dict) and "protocol" not in value:
+            dataset = value.get("dataset", "mr")
+            if isinstance(dataset, str) and dataset in dataset_ids():
+                value = {**value, "protocol": dataset_card(dataset).protocol}
+        return value
 
     @field_validator("dataset")
     @classmethod

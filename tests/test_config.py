@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 VALID = """\
 name: ok
-data: {dataset: mr}
+data: {dataset: mr, protocol: holdout}
 grid: {embedding: [rand, static]}
 """
 
@@ -33,20 +33,27 @@ def test_quickstart_expands_to_nine_paired_runs():
 def test_run_ids_are_stable_and_change_with_settings(write_config):
     first = load_config(write_config(VALID)).runs()
     assert [r.run_id for r in first] == [r.run_id for r in load_config(write_config(VALID)).runs()]
-    changed = load_config(write_config(VALID.replace("{dataset: mr}", "{dataset: mr, split_seed: 1}"))).runs()
+    changed = load_config(write_config(VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, protocol: holdout, split_seed: 1}"))).runs()
     assert first[0].run_id != changed[0].run_id
 
 
+def test_protocol_defaults_to_the_datasets_own(write_config):
+    def protocol(dataset):
+        return load_config(write_config(f"name: p\ndata: {{dataset: {dataset}}}\ngrid: {{embedding: [rand]}}\n")).data.protocol
+
+    assert protocol("mr") == "cv" and protocol("fine_foods") == "official"
+
+
 def test_cv_protocol_expands_folds(write_config):
-    config = load_config(write_config(VALID.replace("{dataset: mr}", "{dataset: mr, protocol: cv, folds: 4}")))
+    config = load_config(write_config(VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, protocol: cv, folds: 4}")))
     assert sorted({r.fold for r in config.runs()}) == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize("text, key, says", [
     (VALID + "epochs: 3\n", "epochs", "unknown key (allowed here: name, description, data"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, tset_fraction: 0.2}"), "data.tset_fraction",
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, tset_fraction: 0.2}"), "data.tset_fraction",
      "allowed here: dataset, protocol, test_fraction"),
-    (VALID.replace("{dataset: mr}", "{dataset: imdb50k}"), "data.dataset", "unknown dataset 'imdb50k'"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: imdb50k}"), "data.dataset", "unknown dataset 'imdb50k'"),
     (VALID + "vectors: word2vec-google\n", "vectors", "unknown vectors 'word2vec-google'"),
     (VALID.replace("[rand, static]", "[rand, nonstatic]"), "grid.embedding.1", "Input should be"),
     (VALID + "training: {batch_size: fifty}\n", "training.batch_size", "valid integer"),
@@ -64,22 +71,22 @@ def test_cv_protocol_expands_folds(write_config):
     (VALID + "word2vec: {size: 100}\n", "word2vec.size", "allowed here: window, negative"),
     (VALID + "training: {optimizer: adagrad}\n", "training.optimizer", "Input should be 'adam'"),
     (VALID + "model: {dropout: 1.5}\n", "model.dropout", "less than 1"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, test_fraction: 1.0}"), "data.test_fraction", "less than 1"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, folds: ten}"), "data.folds", "valid integer"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, protocol: official}"), "data", "no official test split"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, subsample: 5}"), "data.subsample", "greater than or equal to 20"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, test_fraction: 1.0}"), "data.test_fraction", "less than 1"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, folds: ten}"), "data.folds", "valid integer"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, protocol: official}"), "data", "no official test split"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, subsample: 5}"), "data.subsample", "greater than or equal to 20"),
     (VALID.replace("[rand, static]}", "[rand], train_size: [0.0, 0.5]}"), "grid.train_size", "fractions in (0, 1]"),
     (VALID.replace("[rand, static]}", "[rand], train_size: [1.5]}"), "grid.train_size", "fractions in (0, 1]"),
     (VALID.replace("[rand, static]}", "[rand], fold: [0]}"), "(top level)", "grid.fold needs data.protocol: cv"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, protocol: cv, folds: 5}").replace(
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, protocol: cv, folds: 5}").replace(
         "[rand, static]}", "[rand], fold: [5]}"), "(top level)", "grid.fold 5 is outside 0..4"),
     (VALID.replace("[rand, static]}", "[rand], seed: [1, 1]}"), "grid", "seed lists a value twice"),
     (VALID.replace("[rand, static]}", "[rand], model: [lstm]}"), "grid.model.0", "Input should be 'cnn' or 'boe'"),
-    (VALID.replace("{dataset: mr}", "{dataset: mr, max_length: 4}"), "data.max_length", "greater than or equal to 5"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: mr, max_length: 4}"), "data.max_length", "greater than or equal to 5"),
     ("name: has spaces\ngrid: {embedding: [rand]}\n", "name", "should match pattern"),
     ("name: x\ndata: [mr]\ngrid: {embedding: [rand]}\n", "data", "valid dictionary"),
     ("name: x\ngrid: {embedding: rand}\n", "grid.embedding", "valid list"),
-    (VALID.replace("{dataset: mr}", "{dataset: {path: nowhere.csv}}"), "data.dataset", "no such file"),
+    (VALID.replace("{dataset: mr, protocol: holdout}", "{dataset: {path: nowhere.csv}}"), "data.dataset", "no such file"),
 ])
 def test_invalid_configs_name_key_and_file(write_config, text, key, says):
     path = write_config(text)

@@ -12,7 +12,7 @@ import pytest
 
 GRID = """\
     name: faults
-    data: {dataset: mr, subsample: 200, test_fraction: 0.25}
+    data: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}
     model: {num_filters: 4}
     training: {max_epochs: 1, batch_size: 50}
     grid: {embedding: [rand, static], seed: [1, 2, 3]}
@@ -121,7 +121,7 @@ def test_a_run_that_raises_is_recorded_and_the_grid_goes_on(write_config, tmp_pa
 def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_path):
     config = write_config("""\
         name: nan
-        data: {dataset: mr, subsample: 200}
+        data: {dataset: mr, protocol: holdout, subsample: 200}
         training: {optimizer: sgd, learning_rate: 1.0e+30, max_epochs: 2}
         model: {num_filters: 4, max_norm: 1.0e+30}
         grid: {embedding: [non-static]}

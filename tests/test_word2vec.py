@@ -44,7 +44,7 @@ def test_train_corpus_uses_only_the_training_split(write_config, monkeypatch):
 
     monkeypatch.setattr(train_module, "train_word2vec", fake_train)
     config = load_config(write_config(
-        "name: w\ndata: {dataset: mr, subsample: 200, test_fraction: 0.25}\nvectors: w2v:train:sg:10\n"
+        "name: w\ndata: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}\nvectors: w2v:train:sg:10\n"
         "grid: {embedding: [static]}\n"))
     run = config.runs()[0]
     with pytest.raises(RuntimeError, match="stop here"):
