@@ -39,7 +39,8 @@ def test_run_report_and_resume(write_config, tmp_path):
 
     report = _embedlab("report", out)
     assert report.returncode == 0 and "Pretrained-vector coverage" in report.stdout
-    assert report.stdout.count("| mr | glove-6b-50d |") == 1
+    assert "| mr | glove-6b-50d | cnn | 1 | static | 1 |" in report.stdout  # paired gains, one seed
+    assert report.stdout.count("| mr | glove-6b-50d | 1,") == 1  # one coverage row
 
 
 def test_report_of_missing_directory_is_a_clear_error(tmp_path):
