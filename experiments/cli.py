@@ -1,6 +1,7 @@
 """The ``embedlab`` command line.
 
-    embedlab run CONFIG [--out DIR] [--retry-failed] [--executor local|processes --workers N]
+    embedlab run CONFIG [--out DIR] [--retry-failed] [--executor local|processes|ray --workers N]
+                 [--ray-address ADDR --cpus-per-task N] [--mlflow URI]
     embedlab report OUTDIR [--metric accuracy|macro_f1]
     embedlab status OUTDIR
     embedlab validate CONFIG [CONFIG ...]
@@ -29,7 +30,8 @@ def _cmd_run(args) -> int:
     config = load_config(args.config)
     outdir = Path(args.out) if args.out else Path("results") / config.name
     outcome = run_grid(config, outdir, retry_failed=args.retry_failed, executor=args.executor,
-                       workers=args.workers)
+                       workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
+                       mlflow_uri=args.mlflow)
     print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
@@ -158,10 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
-    run.add_argument("--executor", choices=["local", "processes"], default="local",
+    run.add_argument("--executor", choices=["local", "processes", "ray"], default="local",
                      help="local: one run after another in this process (default); processes: --workers "
-                          "worker processes, TF threads = cores // workers")
+                          "worker processes, TF threads = cores // workers; ray: one Ray task per run")
     run.add_argument("--workers", type=int, default=2, help="worker processes for --executor processes")
+    run.add_argument("--ray-address", default=None,
+                     help="Ray cluster to join (auto, ray://head:10001); default: start a local instance")
+    run.add_argument("--cpus-per-task", type=int, default=1, help="CPUs (and TF threads) per Ray task")
+    run.add_argument("--mlflow", metavar="URI", default=None,
+                     help="also log runs to this MLflow tracking store, e.g. sqlite:///mlflow.db")
     run.set_defaults(handler=_cmd_run)
 
     report = sub.add_parser("report", help="print the comparison table of an output directory")
@@ -200,11 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.config import ConfigError
+    from embedlab.experiments.tracking import MissingDependencyError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ConfigError, FetchError) as exc:
+    except (ConfigError, FetchError, MissingDependencyError) as exc:
         print(f"embedlab: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ from embedlab.data.cache import atomic_dir
 from embedlab.experiments.config import ExperimentConfig, RunSpec, dataset_name
 from embedlab.experiments.provenance import git_state, host, library_versions
 from embedlab.experiments.store import ResultsStore
+from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
 
 
 @dataclass
@@ -77,6 +78,35 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: d
         "git_dirty": provenance["git_dirty"], "host": provenance["host"],
         "started_at": started_at, "finished_at": _now(), "error": error,
     }
+
+
+class Progress:
+    """Progress over runs: a bar (done / failed / ETA) on a terminal, one line per run otherwise
+    (CI logs, pipes). Per-epoch logs go to each run's history.csv, not here."""
+
+    def __init__(self, total: int, log):
+        self.total, self.log, self.done, self.failed = total, log, 0, 0
+        self.started = time.perf_counter()
+        self.bar = None
+        if total and getattr(log, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=log, unit="run", dynamic_ncols=True)
+
+    def advance(self, line: str, failed: bool = False) -> None:
+        self.done += 1
+        self.failed += int(failed)
+        if self.bar is not None:
+            self.bar.write(line, file=self.log)
+            self.bar.set_postfix(failed=self.failed)
+            self.bar.update()
+            return
+        eta = (time.perf_counter() - self.started) / self.done * (self.total - self.done)
+        print(f"{line}  (eta {eta / 60:.1f} min)", file=self.log, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
@@ -140,11 +170,60 @@ def _execute_processes(runs, claim, workers: int):
                 submit_next()
 
 
-EXECUTORS = ("local", "processes")
+def _train_on_ray_worker(run: RunSpec, threads: int):
+    """A Ray task: size this worker's TF thread pools once, then train (same code as the others)."""
+    global _ray_worker_ready
+    if not globals().get("_ray_worker_ready"):
+        _init_worker(threads)
+        _ray_worker_ready = True
+    return _train_safely(run)
+
+
+def _execute_ray(runs, claim, address: str | None, cpus_per_task: int):
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError("the ray executor needs Ray: pip install 'embedlab[ray]'") from None
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        # address None: a local single-node instance; "auto" or "ray://host:10001": join a cluster.
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 **({} if address else {"num_cpus": os.cpu_count()}))
+    try:
+        task = ray.remote(num_cpus=cpus_per_task, max_retries=0)(_train_on_ray_worker)
+        slots = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_task))
+        queue = iter(runs)
+        pending: dict = {}
+
+        def submit_next() -> None:
+            for run in queue:
+                if claim(run):
+                    pending[task.remote(run, cpus_per_task)] = run
+                    return
+
+        for _ in range(slots):
+            submit_next()
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            run = pending.pop(done[0])
+            try:
+                outcome = ray.get(done[0])
+            except Exception as exc:  # the worker died (OOM, node lost): the run failed, the grid goes on
+                outcome = (None, f"RayTaskError: {type(exc).__name__}: {exc}", 0.0, _now())
+            yield (run, *outcome)
+            submit_next()
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+EXECUTORS = ("local", "processes", "ray")
 
 
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
-             executor: str = "local", workers: int = 2, log=None) -> GridOutcome:
+             executor: str = "local", workers: int = 2, ray_address: str | None = None,
+             cpus_per_task: int = 1, mlflow_uri: str | None = None, log=None) -> GridOutcome:
     """Runs every run of a config that has no finished row in ``outdir`` yet.
 
     Args:
@@ -152,9 +231,14 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outdir (str | Path): Output directory (holds results.db and runs/).
         retry_failed (bool): Also re-run runs recorded as failed (by default they are skipped, so
             a deterministic failure is not repeated on every resume).
-        executor (str): ``local`` (sequential, in this process) or ``processes`` (``workers``
-            processes, each with cores // workers TF threads). Only this process writes the store.
+        executor (str): ``local`` (sequential, in this process), ``processes`` (``workers``
+            processes, each with cores // workers TF threads) or ``ray`` (one Ray task per run).
+            Whichever runs the training, only this process writes the store.
         workers (int): Worker processes for ``processes``.
+        ray_address (str | None): Ray cluster to join (``auto``, ``ray://head:10001``); None starts
+            a local single-node instance.
+        cpus_per_task (int): CPUs a Ray task declares (and TF threads it uses).
+        mlflow_uri (str | None): Also log each finished run to this MLflow tracking store.
         log: Writable text stream for progress lines (stderr by default).
 
     Returns:
@@ -186,25 +270,35 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         counts["elsewhere"] += 1  # finished meanwhile, or another runner is on it
         return False
 
-    outcomes = _execute_local(todo, claim) if executor == "local" else _execute_processes(todo, claim, workers)
+    tracker = MlflowTracker(mlflow_uri, config.name) if mlflow_uri else None
+    if executor == "local":
+        outcomes = _execute_local(todo, claim)
+    elif executor == "processes":
+        outcomes = _execute_processes(todo, claim, workers)
+    else:
+        outcomes = _execute_ray(todo, claim, ray_address, cpus_per_task)
+    progress = Progress(len(todo), log)
     try:
         for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
             prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
             if error is not None:
                 counts["failed"] += 1
                 store.record(_row(run, "failed", started_at, provenance, error=error, total_seconds=seconds))
-                print(f"{prefix}: FAILED ({error.splitlines()[0]})", file=log, flush=True)
+                progress.advance(f"{prefix}: FAILED ({error.splitlines()[0]})", failed=True)
                 continue
-            _write_run_dir(outdir / "runs" / run.run_id, run, result,
-                           {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
-            store.record(_row(run, "finished", started_at, provenance, result=result, total_seconds=seconds))
+            run_dir = outdir / "runs" / run.run_id
+            _write_run_dir(run_dir, run, result, {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
+            row = _row(run, "finished", started_at, provenance, result=result, total_seconds=seconds)
+            store.record(row)
             counts["finished"] += 1
+            if tracker is not None:
+                tracker.log(run, row, result["history"], run_dir)
             metrics = result["metrics"]
-            done = number + counts["elsewhere"]
-            eta = (time.perf_counter() - started) / done * (len(todo) - done)
-            print(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
-                  f"{metrics['epochs']} ep  {seconds:.1f}s  (eta {eta / 60:.1f} min)", file=log, flush=True)
+            progress.advance(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
+                             f"{metrics['epochs']} ep  {seconds:.1f}s")
+        progress.close()
     except KeyboardInterrupt:
+        progress.close()
         for run_id in store.live_claims():  # ours: let the next runner take them at once
             store.release(run_id)
         raise
