@@ -160,13 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
-    run.add_argument("--executor", choices=["local", "processes", "ray"], default="local",
-                     help="local: one run after another in this process (default); processes: --workers "
-                          "worker processes, TF threads = cores // workers; ray: one Ray task per run")
-    run.add_argument("--workers", type=int, default=2, help="worker processes for --executor processes")
+    run.add_argument("--executor", choices=["local", "processes", "ray"], default="processes",
+                     help="processes (default): --workers worker processes; local: one run after another "
+                          "in this process; ray: one Ray task per run. Results are identical.")
+    run.add_argument("--workers", type=int, default=None,
+                     help="worker processes for --executor processes (default: cores // training.threads)")
     run.add_argument("--ray-address", default=None,
                      help="Ray cluster to join (auto, ray://head:10001); default: start a local instance")
-    run.add_argument("--cpus-per-task", type=int, default=1, help="CPUs (and TF threads) per Ray task")
+    run.add_argument("--cpus-per-task", type=int, default=None,
+                     help="CPUs a Ray task declares (default: training.threads)")
     run.add_argument("--mlflow", metavar="URI", default=None,
                      help="also log runs to this MLflow tracking store, e.g. sqlite:///mlflow.db")
     run.set_defaults(handler=_cmd_run)

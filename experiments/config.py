@@ -180,6 +180,8 @@ class TrainingConfig(_Section):
     patience: int = Field(3, ge=0, description="epochs without dev improvement before stopping")
     dev_fraction: float = Field(0.1, gt=0, lt=1)
     deterministic: bool = True
+    sparse_updates: bool = Field(True, description="adam: update only the embedding rows in the batch")
+    threads: int = Field(1, ge=1, le=256, description="TF threads per run; results depend on it")
 
 
 class GridConfig(_Section):

@@ -122,15 +122,11 @@ def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
         return None, error, round(time.perf_counter() - started, 3), started_at
 
 
-def _init_worker(threads: int) -> None:
-    """Process-pool initialiser: TF thread pools sized so that workers × threads ≤ cores."""
+def _init_worker() -> None:
+    """Process-pool initialiser: import TF once per worker (threads are set by each run's settings)."""
     from embedlab.models import import_keras_quietly
 
     import_keras_quietly()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 def _execute_local(runs, claim):
@@ -144,10 +140,9 @@ def _execute_processes(runs, claim, workers: int):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # a fresh TF per worker; fork + TF deadlocks
     queue = iter(runs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
         pending: dict = {}
 
         def submit_next() -> None:
@@ -170,16 +165,12 @@ def _execute_processes(runs, claim, workers: int):
                 submit_next()
 
 
-def _train_on_ray_worker(run: RunSpec, threads: int):
-    """A Ray task: size this worker's TF thread pools once, then train (same code as the others)."""
-    global _ray_worker_ready
-    if not globals().get("_ray_worker_ready"):
-        _init_worker(threads)
-        _ray_worker_ready = True
+def _train_on_ray_worker(run: RunSpec):
+    """A Ray task: the same code as the other executors."""
     return _train_safely(run)
 
 
-def _execute_ray(runs, claim, address: str | None, cpus_per_task: int):
+def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None):
     try:
         import ray
     except ImportError:
@@ -191,6 +182,7 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int):
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  **({} if address else {"num_cpus": os.cpu_count()}))
     try:
+        cpus_per_task = cpus_per_task or max((r.training.threads for r in runs), default=1)
         task = ray.remote(num_cpus=cpus_per_task, max_retries=0)(_train_on_ray_worker)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_task))
         queue = iter(runs)
@@ -199,7 +191,7 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int):
         def submit_next() -> None:
             for run in queue:
                 if claim(run):
-                    pending[task.remote(run, cpus_per_task)] = run
+                    pending[task.remote(run)] = run
                     return
 
         for _ in range(slots):
@@ -222,8 +214,8 @@ EXECUTORS = ("local", "processes", "ray")
 
 
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
-             executor: str = "local", workers: int = 2, ray_address: str | None = None,
-             cpus_per_task: int = 1, mlflow_uri: str | None = None, log=None) -> GridOutcome:
+             executor: str = "processes", workers: int | None = None, ray_address: str | None = None,
+             cpus_per_task: int | None = None, mlflow_uri: str | None = None, log=None) -> GridOutcome:
     """Runs every run of a config that has no finished row in ``outdir`` yet.
 
     Args:
@@ -231,13 +223,14 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outdir (str | Path): Output directory (holds results.db and runs/).
         retry_failed (bool): Also re-run runs recorded as failed (by default they are skipped, so
             a deterministic failure is not repeated on every resume).
-        executor (str): ``local`` (sequential, in this process), ``processes`` (``workers``
-            processes, each with cores // workers TF threads) or ``ray`` (one Ray task per run).
-            Whichever runs the training, only this process writes the store.
-        workers (int): Worker processes for ``processes``.
+        executor (str): ``processes`` (default: ``workers`` spawned worker processes), ``local``
+            (sequential, in this process) or ``ray`` (one Ray task per run). Each run uses
+            ``training.threads`` TF threads whichever executor runs it, so results are identical;
+            only this process writes the store.
+        workers (int | None): Worker processes for ``processes``; default cores // threads.
         ray_address (str | None): Ray cluster to join (``auto``, ``ray://head:10001``); None starts
             a local single-node instance.
-        cpus_per_task (int): CPUs a Ray task declares (and TF threads it uses).
+        cpus_per_task (int | None): CPUs a Ray task declares; default ``training.threads``.
         mlflow_uri (str | None): Also log each finished run to this MLflow tracking store.
         log: Writable text stream for progress lines (stderr by default).
 
@@ -253,7 +246,10 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     recorded = store.statuses()
     skip = {"finished", "failed"} if not retry_failed else {"finished"}
     todo = [r for r in runs if recorded.get(r.run_id) not in skip]
-    where = f" ({executor}, {workers} workers)" if executor == "processes" else ""
+    if workers is None:
+        threads = max((r.training.threads for r in runs), default=1)
+        workers = max(1, min((os.cpu_count() or 1) // threads, len(todo) or 1))
+    where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -135,9 +135,13 @@ def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int)
     return _vectors_memo[memo_key]
 
 
-def _optimizer(keras, name: str, learning_rate: float):
+def _optimizer(keras, name: str, learning_rate: float, sparse_updates: bool):
     if name == "adadelta":  # Kim 2014's settings
         return keras.optimizers.Adadelta(learning_rate=learning_rate, rho=0.95, epsilon=1e-6)
+    if name == "adam" and sparse_updates:
+        from embedlab.models.optimizers import LazyAdam
+
+        return LazyAdam(learning_rate=learning_rate)
     return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD,
             "rmsprop": keras.optimizers.RMSprop}[name](learning_rate=learning_rate)
 
@@ -153,6 +157,35 @@ def _pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: i
 
 
 _determinism_enabled = False
+_threads_configured: int | None = None
+
+
+def configure_threads(threads: int) -> None:
+    """Sizes TF's intra- and inter-op thread pools, once per process, before TF starts its runtime.
+
+    The thread count is part of a run's settings because it changes results: TF sums in another
+    order with 1 thread than with 2, and over several epochs that can move a prediction. With the
+    same count, every executor (local, processes, ray) gives bit-identical runs.
+    """
+    global _threads_configured
+    import warnings
+
+    import_keras_quietly()
+    import tensorflow as tf
+
+    if _threads_configured == threads:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        _threads_configured = threads
+    except RuntimeError:  # TF already running in this process (e.g. an interactive session)
+        current = tf.config.threading.get_intra_op_parallelism_threads()
+        if current != threads:
+            warnings.warn(f"TensorFlow already runs with {current or 'default'} threads; training.threads="
+                          f"{threads} cannot apply in this process, so results may differ in the last digits",
+                          stacklevel=2)
+        _threads_configured = threads
 
 
 def _seed_everything(seed: int, deterministic: bool) -> None:
@@ -185,6 +218,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     import tensorflow as tf
 
     prepared = prepared or prepare_split(run)
+    configure_threads(run.training.threads)
     _seed_everything(run.seed, run.training.deterministic)
     builder = get_builder(run.model_name)
     options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} \
@@ -192,7 +226,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     model = builder(sequence_length=prepared.x_fit.shape[1], num_classes=prepared.num_classes,
                     embedding_matrix=prepared.matrix, embedding=run.embedding, dropout=run.model.dropout,
                     max_norm=run.model.max_norm, **options)
-    model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate),
+    model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate,
+                                       run.training.sparse_updates),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     epoch_times: list[float] = []

@@ -16,6 +16,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    # Size TF's thread pools before any test starts TF, as each worker process does: in-process
+    # runs are then bit-identical to the processes and Ray executors' runs.
+    from embedlab.experiments.train import configure_threads
+
+    configure_threads(1)
+
+
 @pytest.fixture(scope="session")
 def mr():
     from embedlab.data.datasets import load_dataset

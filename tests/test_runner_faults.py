@@ -105,15 +105,15 @@ def test_a_run_that_raises_is_recorded_and_the_grid_goes_on(write_config, tmp_pa
 
     monkeypatch.setattr(train_module, "train_run", flaky)
     config, out = load_config(write_config(GRID)), tmp_path / "out"
-    outcome = run_grid(config, out)
+    outcome = run_grid(config, out, executor="local")  # in-process, so the patched train_run is used
     assert (outcome.finished, outcome.failed) == (5, 1)
     frame = ResultsStore(out).frame()
     failed = frame[frame["status"] == "failed"].iloc[0]
     assert "RuntimeError: injected failure" in failed["error"] and "Traceback" in failed["error"]
     # a plain resume skips the failure; --retry-failed runs it again and replaces the row
-    assert run_grid(config, out).skipped == 6
+    assert run_grid(config, out, executor="local").skipped == 6
     monkeypatch.setattr(train_module, "train_run", real_train)
-    retried = run_grid(config, out, retry_failed=True)
+    retried = run_grid(config, out, retry_failed=True, executor="local")
     assert (retried.finished, retried.failed, retried.skipped) == (1, 0, 5)
     assert set(ResultsStore(out).frame()["status"]) == {"finished"} and len(ResultsStore(out).frame()) == 6
 
@@ -143,7 +143,7 @@ def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path)
     from embedlab.experiments.store import ResultsStore
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1, 2], model: [cnn, boe]")))
-    run_grid(config, tmp_path / "local")
+    run_grid(config, tmp_path / "local", executor="local")
     outcome = run_grid(config, tmp_path / "processes", executor="processes", workers=2)
     assert (outcome.finished, outcome.failed) == (8, 0)
     columns = ["run_id", "accuracy", "macro_f1", "loss", "epochs", "n_test", "coverage_hits"]
@@ -159,7 +159,7 @@ def test_ray_executor_on_a_local_instance_gives_the_same_rows(write_config, tmp_
     from embedlab.experiments.store import ResultsStore
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1, 2]")))
-    run_grid(config, tmp_path / "local")
+    run_grid(config, tmp_path / "local", executor="local")
     outcome = run_grid(config, tmp_path / "ray", executor="ray", cpus_per_task=1)
     assert (outcome.finished, outcome.failed) == (4, 0)
     columns = ["run_id", "accuracy", "macro_f1", "loss", "epochs"]
@@ -176,7 +176,7 @@ def test_mlflow_logs_params_metrics_history_and_artifacts(write_config, tmp_path
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1]")))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    run_grid(config, tmp_path / "out", mlflow_uri=uri)
+    run_grid(config, tmp_path / "out", mlflow_uri=uri, executor="local")
     mlflow.set_tracking_uri(uri)
     logged = mlflow.search_runs(experiment_names=["faults"])
     assert len(logged) == 2
@@ -190,10 +190,5 @@ def test_mlflow_logs_params_metrics_history_and_artifacts(write_config, tmp_path
 
 
 def _assert_same_rows(first, second):
-    """Same runs, same predictions-derived metrics; the loss may differ in its 7th digit because a
-    worker's single TF thread sums in another order than the local executor's two."""
-    import numpy as np
-
-    exact = [c for c in first.columns if c != "loss"]
-    assert first[exact].equals(second[exact])
-    np.testing.assert_allclose(first["loss"], second["loss"], rtol=1e-5)
+    """Same runs, bit-identical metrics: every executor trains with training.threads TF threads."""
+    assert first.equals(second)
