@@ -68,17 +68,18 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     from embedlab.experiments.store import ResultsStore
 
     config = grid_config(grid)
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
-        wall = time.perf_counter() - started
-        frame = ResultsStore(out).frame()
-        timings = [json.loads((Path(out) / "runs" / r / "metrics.json").read_text())["timings"]
-                   for r in frame["run_id"]]
+    # A fresh output folder (timing needs every run to train), kept: the grid's results are real
+    # results, and `embedlab report results/bench/<grid>-<time>` reads them like any other.
+    out = REPO / "results" / "bench" / f"{grid}-{time.strftime('%Y%m%d-%H%M%S')}"
+    started = time.perf_counter()
+    outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
+    wall = time.perf_counter() - started
+    frame = ResultsStore(out).frame()
+    timings = [json.loads((out / "runs" / r / "metrics.json").read_text())["timings"] for r in frame["run_id"]]
     workers_used = workers or max(1, (os.cpu_count() or 1))
     fit = sum(t["fit_seconds"] for t in timings)
     examples = float((frame["n_train"] * frame["epochs"]).sum())
-    return {"grid": grid, "who": "suite", "runs": int(outcome.finished), "failed": int(outcome.failed),
+    return {"grid": grid, "who": "suite", "outdir": str(out.relative_to(REPO)), "runs": int(outcome.finished), "failed": int(outcome.failed),
             "wall_s": wall, "fit_s": fit, "workers": workers_used,
             "outside_fit_share": max(0.0, 1 - fit / (workers_used * wall)),
             "examples_per_s": examples / fit, "peak_rss_mb": peak_rss_mb(),
