@@ -46,7 +46,15 @@ def _cmd_report(args) -> int:
         print(f"embedlab: {args.outdir} has no {DB_NAME}; run a config with --out {args.outdir} first",
               file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(report_markdown(args.outdir, metric=args.metric))
+    if args.no_files:
+        print(report_markdown(args.outdir, metric=args.metric))
+        return EXIT_OK
+    from embedlab.experiments.report import write_report
+
+    folder = write_report(args.outdir, metric=args.metric)
+    print((folder / "report.md").read_text(encoding="utf-8"))
+    print(f"embedlab: wrote {folder}/report.md, report.html, summary.csv, summary.tex and figures",
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -176,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print the comparison table of an output directory")
     report.add_argument("outdir")
     report.add_argument("--metric", default="accuracy", choices=["accuracy", "macro_f1"])
+    report.add_argument("--no-files", action="store_true",
+                        help="only print the Markdown; by default OUTDIR/report/ also gets report.md, a "
+                             "self-contained report.html, CSV and LaTeX tables and PNG figures")
     report.set_defaults(handler=_cmd_report)
 
     status = sub.add_parser("status", help="finished / failed / running / pending runs per grid axis")

@@ -182,6 +182,7 @@ class TrainingConfig(_Section):
     deterministic: bool = True
     sparse_updates: bool = Field(True, description="adam: update only the embedding rows in the batch")
     threads: int = Field(1, ge=1, le=256, description="TF threads per run; results depend on it")
+    save_embeddings: bool = Field(False, description="write the trained table to the run dir (analyses)")
 
 
 class GridConfig(_Section):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from embedlab.experiments.store import ResultsStore
@@ -106,29 +108,127 @@ def coverage_markdown(runs: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_markdown(outdir, metric: str = "accuracy") -> str:
-    """The full Markdown report of an output directory."""
+KIM_2014_MR = {"rand": 0.761, "static": 0.810, "non-static": 0.815, "multichannel": 0.811}
+
+
+def published_markdown(runs: pd.DataFrame, metric: str) -> str:
+    """Kim (2014)'s MR row next to ours, where the dataset and model match."""
+    mr = runs[(runs["dataset"] == "mr") & (runs["model"] == "cnn") & (runs["train_size"] == 1.0)]
+    if mr.empty or metric != "accuracy":
+        return ""
+    lines = ["| source | vectors | protocol | " + " | ".join(CONDITION_TITLES[c] for c in CONDITION_ORDER) + " |",
+             "|---" * 7 + "|",
+             "| Kim 2014, Table 2 | word2vec GoogleNews 300d | 10-fold CV, 10,662 sentences | "
+             + " | ".join(f"{KIM_2014_MR[c] * 100:.1f}" for c in CONDITION_ORDER) + " |"]
+    for vectors, rows in mr.groupby("vectors"):
+        means = rows.groupby("embedding")[metric].mean()
+        folds = rows["fold"].nunique()
+        protocol = f"{folds}-fold CV" if folds > 1 else "one holdout split"
+        lines.append(f"| embedlab | {vectors} | {protocol}, 10,605 sentences | " + " | ".join(
+            f"{means[c] * 100:.1f}" if c in means else "–" for c in CONDITION_ORDER) + " |")
+    return ("\n".join(lines) + "\n\nWhat differs: GloVe 6B (50d or 100d) instead of 300-d GoogleNews "
+            "word2vec; MR as rebuilt here has 10,605 of the 10,662 sentences; Adam with early stopping on "
+            "a 10% dev split instead of Adadelta for 25 epochs (configurable).\n")
+
+
+def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> list[tuple[str, str]]:
+    """The report as (title, markdown body) sections; figures are written to ``figures_dir``."""
+    from embedlab.experiments import analysis
+
+    outdir = Path(outdir)
     runs = finished_runs(outdir)
     frame = ResultsStore(outdir).frame()
     failed = int((frame["status"] == "failed").sum()) if not frame.empty else 0
-    title = ", ".join(sorted(runs["experiment"].unique())) if not runs.empty else str(outdir)
-    parts = [f"## {title}: test {metric.replace('_', '-')} (%)\n",
-             "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n",
-             comparison_markdown(runs, metric)]
+    sections = [("Comparison: test " + metric.replace("_", "-") + " (%)",
+                 "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n\n"
+                 + comparison_markdown(runs, metric))]
+    published = published_markdown(runs, metric)
+    if published:
+        sections.append(("Against the published numbers", published))
     gains = paired_gains_markdown(runs, metric)
     if gains:
-        parts += ["\n### Gains over rand, paired by seed/fold\n",
-                  "95% CI: percentile bootstrap of the mean paired difference; p-values two-sided. "
-                  "The exact Wilcoxon test needs at least 6 pairs to reach p < 0.05.\n", gains]
+        sections.append(("Gains over rand, paired by seed/fold",
+                         "95% CI: percentile bootstrap of the mean paired difference; p-values two-sided. "
+                         "The exact Wilcoxon test needs at least 6 pairs to reach p < 0.05.\n\n" + gains))
+    if not runs.empty and runs["train_size"].nunique() > 1:
+        curve = analysis.learning_curve(runs, metric)
+        size_gains = analysis.gains_by_size(curve)
+        body = "\n".join(f"- {sentence}" for sentence in analysis.sweet_spot_sentences(size_gains)) + "\n\n"
+        body += "| dataset | model | size | examples | condition | rand | pretrained | gain |\n" + "|---" * 8 + "|\n"
+        for row in size_gains.sort_values(["dataset", "model", "embedding", "train_size"]).itertuples():
+            body += (f"| {row.dataset} | {row.model} | {row.train_size:g} | {row.n_train:.0f} | {row.embedding} "
+                     f"| {row.rand * 100:.1f} | {row.pretrained * 100:.1f} | {row.gain * 100:+.1f} |\n")
+        if figures_dir is not None:
+            path = analysis.plot_learning_curve(curve, size_gains, figures_dir / "learning_curve.png")
+            body += (f"\n![learning curve]({path.name})\n\n*Figure: left, test accuracy against the number of "
+                     "training examples (log scale) with 95% t-intervals over seeds; middle, the gain of each "
+                     "pretrained condition over rand; right, the same gain against rand's accuracy — the "
+                     "sweet spot is where the baseline is poor but trainable.*\n")
+        sections.append(("Learning curve (Qi et al. 2018, Q2)", body))
+    if not runs.empty and (outdir / "runs").exists():
+        sizes = sorted(runs["train_size"].unique())
+        chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
+        rarest = analysis.frequency_markdown(analysis.frequency_analysis(chosen, outdir, "rarest"), "rarest")
+        unseen = analysis.frequency_markdown(analysis.frequency_analysis(chosen, outdir, "unseen"), "unseen")
+        if rarest:
+            sections.append(("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
+                             "Test examples bucketed by the training-set frequency of their rarest word "
+                             "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
+                             "training size.\n\n" + rarest +
+                             "\nBy the share of an example's words never seen in training:\n\n" + unseen))
+    spaces = analysis.spaces_of(runs, outdir) if not runs.empty else {}
+    if spaces:
+        sections.append(("What the embedding spaces encode", analysis.spaces_markdown(spaces)))
     coverage = coverage_markdown(runs)
     if coverage:
-        parts += ["\n### Pretrained-vector coverage of the training vocabulary\n", coverage]
+        sections.append(("Pretrained-vector coverage of the training vocabulary", coverage))
+    footer = ""
     if not runs.empty:
         seeds = sorted(int(s) for s in runs["seed"].unique())
         folds = sorted(int(f) for f in runs["fold"].dropna().unique())
-        parts.append(f"\n{len(runs)} finished runs; seeds {seeds}" + (f"; folds {folds}" if folds else "")
-                     + f"; {runs['n_test'].iloc[0]} test examples per run; "
-                     f"mean train time {runs['train_seconds'].mean():.1f} s/run.")
+        footer = (f"{len(runs)} finished runs; seeds {seeds}" + (f"; folds {folds}" if folds else "")
+                  + f"; test examples per run: {int(runs['n_test'].min())}–{int(runs['n_test'].max())}; "
+                  f"mean train time {runs['train_seconds'].mean():.1f} s/run, "
+                  f"{runs['total_seconds'].sum() / 60:.1f} min of training in all.")
     if failed:
-        parts.append(f"\n**{failed} run(s) failed**: see `embedlab status`/the `error` column of results.db.")
-    return "\n".join(parts) + "\n"
+        footer += f"\n\n**{failed} run(s) failed**: see `embedlab status` or the `error` column of results.db."
+    if footer:
+        sections.append(("Runs", footer))
+    return sections
+
+
+def report_markdown(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> str:
+    """The full Markdown report of an output directory."""
+    runs = finished_runs(outdir)
+    title = ", ".join(sorted(runs["experiment"].unique())) if not runs.empty else str(outdir)
+    body = "\n".join(f"### {name}\n\n{text}" for name, text in report_sections(outdir, metric, figures_dir))
+    return f"## {title}\n\n{body}\n"
+
+
+def write_report(outdir, metric: str = "accuracy") -> Path:
+    """Writes OUTDIR/report/: report.md, report.html (self-contained), the summary as CSV and LaTeX,
+    and the figures as PNG. Returns the folder."""
+    from embedlab.experiments.html import markdown_to_html
+
+    outdir = Path(outdir)
+    folder = outdir / "report"
+    folder.mkdir(exist_ok=True)
+    markdown = report_markdown(outdir, metric, figures_dir=folder)
+    (folder / "report.md").write_text(markdown, encoding="utf-8")
+    (folder / "report.html").write_text(markdown_to_html(markdown, folder), encoding="utf-8")
+    summary = summarise(finished_runs(outdir), metric)
+    summary.to_csv(folder / "summary.csv", index=False)
+    (folder / "summary.tex").write_text(latex_table(summary), encoding="utf-8")
+    return folder
+
+
+def latex_table(frame: pd.DataFrame) -> str:
+    """A booktabs tabular of a DataFrame (pandas' to_latex needs jinja2; this needs nothing)."""
+    def cell(value) -> str:
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        return text.replace("_", r"\_").replace("%", r"\%").replace("&", r"\&")
+
+    lines = [r"\begin{tabular}{" + "l" * len(frame.columns) + "}", r"\toprule",
+             " & ".join(cell(c) for c in frame.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(cell(v) for v in row) + r" \\" for row in frame.itertuples(index=False)]
+    return "\n".join([*lines, r"\bottomrule", r"\end{tabular}"]) + "\n"

@@ -50,6 +50,11 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: dict, provenance: dict) 
             {"run_id": run.run_id, **result["metrics"], **result["sizes"], "coverage": result["coverage"],
              "timings": result.get("timings"), **provenance}, indent=2))
         _write_csv(tmp / "history.csv", result["history"])
+        if result.get("embeddings"):
+            import numpy as np
+
+            np.save(tmp / "embedding.npy", result["embeddings"]["matrix"].astype(np.float32))
+            (tmp / "vocab.txt").write_text("\n".join(result["embeddings"]["words"]) + "\n", encoding="utf-8")
         predictions = result["predictions"]
         _write_csv(tmp / "predictions.csv", [dict(zip(predictions, values)) for values in zip(*predictions.values())])
 

@@ -289,7 +289,11 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
              "n_test": int(len(prepared.y_test)), "vocab_size": len(prepared.vocab),
              "sequence_length": int(prepared.x_fit.shape[1])}
+    embeddings = None
+    if run.training.save_embeddings:  # the fine-tuned channel for multichannel
+        tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+        embeddings = {"words": prepared.vocab.words_, "matrix": tables[-1].get_weights()[0]}
     keras.backend.clear_session()
-    return {"metrics": metrics, "history": history_rows, "predictions": predictions, "sizes": sizes,
+    return {"embeddings": embeddings, "metrics": metrics, "history": history_rows, "predictions": predictions, "sizes": sizes,
             "coverage": prepared.coverage.as_dict() if prepared.coverage else None,
             "timings": {k: round(v, 4) for k, v in timings.items()}}

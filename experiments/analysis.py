@@ -1,0 +1,322 @@
+"""Paper-style analyses of an output directory's runs.
+
+- Learning curve (Qi et al. 2018, Q2): accuracy per condition against training size, the gain of
+  each pretrained condition over rand, and where that gain peaks (the "sweet spot").
+- Frequency analysis (Qi et al.'s Fig. 3 adapted to classification): test examples bucketed by the
+  training frequency of their rarest word, accuracy per condition per bucket.
+- What the spaces encode (from runs saved with ``training.save_embeddings``): nearest neighbours of
+  probe words (Kim's Table 3), word-pair similarity (WordSim-353, SimLex-999, MEN) and a
+  cross-validated polarity probe against AFINN-165 and VADER.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FREQUENCY_BUCKETS = [(0, 0, "0 (unseen)"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"),
+                     (5, 9, "5-9"), (10, 99, "10-99"), (100, 999, "100-999"), (1000, np.inf, ">=1000")]
+UNSEEN_BUCKETS = [(0.0, 0.0, "0%"), (1e-9, 0.1, "(0, 10%]"), (0.1 + 1e-9, 0.25, "(10, 25%]"),
+                  (0.25 + 1e-9, 1.0, "> 25%")]
+PROBE_WORDS = ("good", "bad", "n't", "great", "boring", "funny", "cat", "dog", "movie", "love", "awful")
+
+
+def bucket(value: float, buckets) -> str:
+    """The label of the bucket ``[low, high]`` holding ``value`` (buckets are checked in order)."""
+    for low, high, label in buckets:
+        if low <= value <= high:
+            return label
+    raise ValueError(f"{value} falls in no bucket")
+
+
+# ---------------------------------------------------------------- learning curve
+
+def learning_curve(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """Per (dataset, vectors, model, train_size, embedding): mean, std, n and a 95% t-interval."""
+    from scipy import stats
+
+    grouped = runs.groupby(["dataset", "vectors", "model", "train_size", "embedding"])[metric]
+    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    half = [stats.t.ppf(0.975, n - 1) * s / np.sqrt(n) if n > 1 else np.nan
+            for s, n in zip(table["std"], table["count"])]
+    table["ci95"] = half
+    table["n_train"] = runs.groupby(["dataset", "vectors", "model", "train_size", "embedding"])["n_train"].mean().values
+    return table
+
+
+def gains_by_size(curve: pd.DataFrame) -> pd.DataFrame:
+    """Gain of each pretrained condition over rand at each training size, with rand's accuracy."""
+    keys = ["dataset", "vectors", "model", "train_size"]
+    base = curve[curve["embedding"] == "rand"].set_index(keys)[["mean", "n_train"]]
+    rows = []
+    for _, row in curve[curve["embedding"] != "rand"].iterrows():
+        key = tuple(row[k] for k in keys)
+        if key in base.index:
+            rows.append({**dict(zip(keys, key)), "embedding": row["embedding"], "n_train": base.loc[key, "n_train"],
+                         "rand": base.loc[key, "mean"], "pretrained": row["mean"],
+                         "gain": row["mean"] - base.loc[key, "mean"]})
+    return pd.DataFrame(rows)
+
+
+def sweet_spot_sentences(gains: pd.DataFrame) -> list[str]:
+    """Where each condition's gain is largest, and whether it shrinks with more data, in words."""
+    sentences = []
+    for (dataset, vectors, model, embedding), rows in gains.groupby(["dataset", "vectors", "model", "embedding"]):
+        rows = rows.sort_values("train_size")
+        best = rows.loc[rows["gain"].idxmax()]
+        smallest, largest = rows.iloc[0], rows.iloc[-1]
+        trend = "shrinks" if largest["gain"] < best["gain"] else "does not shrink"
+        sentences.append(
+            f"{dataset} / {model} / {embedding} ({vectors}): the gain over rand is largest, "
+            f"{best['gain'] * 100:+.1f} points, at {best['train_size']:g} of the training data "
+            f"({best['n_train']:.0f} examples, where rand reaches {best['rand'] * 100:.1f}%); it is "
+            f"{smallest['gain'] * 100:+.1f} at the smallest size and {largest['gain'] * 100:+.1f} with all "
+            f"the data, so it {trend} as data grows.")
+    return sentences
+
+
+def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(curve.groupby(["dataset", "vectors", "model"]))
+    fig, axes = plt.subplots(len(groups), 3, figsize=(15, 4.2 * len(groups)), squeeze=False)
+    for row, ((dataset, vectors, model), rows) in enumerate(groups):
+        ax_acc, ax_gain, ax_spot = axes[row]
+        for embedding, part in rows.groupby("embedding"):
+            part = part.sort_values("n_train")
+            x, y, ci = part["n_train"], part["mean"] * 100, part["ci95"].fillna(0) * 100
+            ax_acc.plot(x, y, marker="o", label=embedding)
+            ax_acc.fill_between(x, y - ci, y + ci, alpha=0.2)
+        ax_acc.set(xscale="log", xlabel="training examples (log scale)", ylabel="test accuracy (%)",
+                   title=f"{dataset}, {model}, {vectors}: accuracy (95% CI)")
+        ax_acc.legend()
+        part_gains = gains[(gains["dataset"] == dataset) & (gains["vectors"] == vectors) & (gains["model"] == model)]
+        for embedding, part in part_gains.groupby("embedding"):
+            part = part.sort_values("n_train")
+            ax_gain.plot(part["n_train"], part["gain"] * 100, marker="o", label=f"{embedding} − rand")
+            ax_spot.plot(part["rand"] * 100, part["gain"] * 100, marker="o", label=f"{embedding} − rand")
+        ax_gain.axhline(0, color="grey", lw=0.8)
+        ax_gain.set(xscale="log", xlabel="training examples (log scale)", ylabel="gain (accuracy points)",
+                    title="gain of pretraining vs data size")
+        ax_spot.axhline(0, color="grey", lw=0.8)
+        ax_spot.set(xlabel="rand (std) accuracy (%)", ylabel="gain (accuracy points)",
+                    title="gain vs the baseline's accuracy (sweet spot)")
+        ax_gain.legend()
+        ax_spot.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------- frequency analysis
+
+def _rebuild_run(config_path: Path):
+    import yaml
+
+    from embedlab.experiments.config import RunSpec
+
+    return RunSpec.model_validate(yaml.safe_load(config_path.read_text()))
+
+
+@lru_cache(maxsize=256)
+def _test_buckets(config_text: str) -> pd.DataFrame:
+    """Per test example of a run: rarest word's training frequency and share of unseen words."""
+    import yaml
+
+    from embedlab.experiments.config import RunSpec
+    from embedlab.experiments.train import _tokenized, split_indices
+
+    run = RunSpec.model_validate(yaml.safe_load(config_text))
+    dataset, tokens = _tokenized(run.data.dataset)
+    fit, dev, test = split_indices(run, dataset.labels, dataset.split)
+    counts: dict[str, int] = {}
+    for i in np.concatenate([fit, dev]):
+        for token in tokens[i]:
+            counts[token] = counts.get(token, 0) + 1
+    rows = []
+    for i in test:
+        frequencies = [counts.get(t, 0) for t in tokens[i]] or [0]
+        unseen = sum(f == 0 for f in frequencies) / len(frequencies)
+        rows.append({"index": int(i), "rarest": bucket(min(frequencies), FREQUENCY_BUCKETS),
+                     "unseen": bucket(unseen, UNSEEN_BUCKETS)})
+    return pd.DataFrame(rows)
+
+
+def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> pd.DataFrame:
+    """Accuracy per condition per bucket (``by`` = ``rarest`` or ``unseen``), with example counts."""
+    parts = []
+    for row in runs.itertuples():
+        run_dir = Path(outdir) / "runs" / row.run_id
+        predictions = pd.read_csv(run_dir / "predictions.csv")
+        buckets = _test_buckets((run_dir / "config.yaml").read_text())
+        merged = predictions.merge(buckets, on="index")
+        merged["correct"] = merged["label"] == merged["predicted"]
+        summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
+        summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,
+                                 train_size=row.train_size, run_id=row.run_id)
+        parts.append(summary)
+    if not parts:
+        return pd.DataFrame()
+    frame = pd.concat(parts)
+    table = frame.groupby(["dataset", "model", "train_size", by, "embedding"]).agg(
+        accuracy=("mean", "mean"), examples=("size", "mean")).reset_index()
+    order = [label for _, _, label in (FREQUENCY_BUCKETS if by == "rarest" else UNSEEN_BUCKETS)]
+    table[by] = pd.Categorical(table[by], categories=order, ordered=True)
+    return table.sort_values(["dataset", "model", "train_size", by])
+
+
+def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
+    if table.empty:
+        return ""
+    wide = table.pivot_table(index=["dataset", "model", "train_size", by], columns="embedding",
+                             values="accuracy", observed=True)
+    examples = table.groupby(["dataset", "model", "train_size", by], observed=True)["examples"].mean()
+    conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
+    head = ["dataset", "model", "size", "bucket", "test examples", *conditions,
+            *(f"{c} gain" for c in conditions if c != "rand")]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for key, row in wide.iterrows():
+        cells = [str(key[0]), str(key[1]), f"{key[2]:g}", str(key[3]), f"{examples.loc[key]:.0f}"]
+        cells += [f"{row[c] * 100:.1f}" if pd.notna(row[c]) else "–" for c in conditions]
+        cells += [f"{(row[c] - row['rand']) * 100:+.1f}" if "rand" in row and pd.notna(row[c]) else "–"
+                  for c in conditions if c != "rand"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- embedding spaces
+
+def load_space(run_dir: Path) -> tuple[list[str], np.ndarray]:
+    words = (run_dir / "vocab.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    return words, np.load(run_dir / "embedding.npy")
+
+
+def pretrained_space(vectors_id: str, words: list[str]) -> tuple[list[str], np.ndarray]:
+    """The pretrained vectors restricted to a task vocabulary (words without a vector left out)."""
+    from embedlab.data.vectors import load_vectors
+
+    vectors = load_vectors(vectors_id)
+    kept = [w for w in words if w in vectors.index]
+    return kept, np.asarray(vectors.matrix[[vectors.index[w] for w in kept]], dtype=np.float32)
+
+
+def nearest_neighbours(words: list[str], matrix: np.ndarray, probe: str, k: int = 5) -> list[str]:
+    index = {w: i for i, w in enumerate(words)}
+    if probe not in index:
+        return []
+    norms = np.linalg.norm(matrix, axis=1)
+    norms[norms == 0] = 1
+    unit = matrix / norms[:, None]
+    scores = unit @ unit[index[probe]]
+    order = [i for i in np.argsort(-scores) if words[i] not in (probe, "<pad>", "<unk>")]
+    return [words[i] for i in order[:k]]
+
+
+def _keyed_vectors(words: list[str], matrix: np.ndarray):
+    from gensim.models import KeyedVectors
+
+    keep = [i for i, w in enumerate(words) if w not in ("<pad>", "<unk>")]
+    kv = KeyedVectors(vector_size=matrix.shape[1])
+    kv.add_vectors([words[i] for i in keep], matrix[keep])
+    return kv
+
+
+def word_pair_scores(words: list[str], matrix: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Spearman ρ and OOV share (%) on each word-pair set, via gensim's ``evaluate_word_pairs``."""
+    import logging
+
+    from embedlab.data.lexicons import word_pair_files
+
+    logging.getLogger("gensim").setLevel(logging.ERROR)
+    kv = _keyed_vectors(words, matrix)
+    scores = {}
+    for name, path in word_pair_files().items():
+        _, spearman, oov = kv.evaluate_word_pairs(path, restrict_vocab=len(kv), case_insensitive=True)
+        scores[name] = (float(spearman.statistic if hasattr(spearman, "statistic") else spearman[0]), float(oov))
+    return scores
+
+
+def polarity_probe(words: list[str], matrix: np.ndarray, lexicon: dict[str, float],
+                   vocabulary: set[str] | None = None, seed: int = 0) -> dict[str, float]:
+    """Cross-validated logistic regression predicting a word's polarity (sign of its lexicon
+    score) from its vector; only words of ``vocabulary`` (the task's) with a non-zero score."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    index = {w: i for i, w in enumerate(words)}
+    chosen = [w for w, s in lexicon.items() if s != 0 and w in index and (vocabulary is None or w in vocabulary)]
+    y = np.array([lexicon[w] > 0 for w in chosen], dtype=int)
+    if len(chosen) < 20 or len(set(y)) < 2:
+        return {"words": len(chosen), "accuracy": float("nan"), "majority": float("nan")}
+    x = matrix[[index[w] for w in chosen]]
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    accuracy = cross_val_score(LogisticRegression(max_iter=2000, C=1.0), x, y, cv=folds).mean()
+    return {"words": len(chosen), "accuracy": float(accuracy), "majority": float(max(y.mean(), 1 - y.mean()))}
+
+
+def spaces_of(runs: pd.DataFrame, outdir: Path) -> dict[str, tuple[list[str], np.ndarray]]:
+    """The embedding spaces an output directory holds: one learned space per condition (first seed
+    saved), plus the pretrained space restricted to the same vocabulary."""
+    spaces: dict[str, tuple[list[str], np.ndarray]] = {}
+    for row in runs.sort_values("seed").itertuples():
+        run_dir = Path(outdir) / "runs" / row.run_id
+        if row.embedding in spaces or not (run_dir / "embedding.npy").exists():
+            continue
+        spaces[f"{row.embedding} (trained)" if row.embedding != "static" else "static"] = load_space(run_dir)
+        if "pretrained" not in spaces and row.vectors:
+            spaces["pretrained"] = pretrained_space(row.vectors, spaces[next(iter(spaces))][0])
+    spaces.pop("static", None)  # frozen: identical to the pretrained rows
+    order = ["pretrained", "non-static (trained)", "multichannel (trained)", "rand (trained)"]
+    return {name: spaces[name] for name in order if name in spaces}
+
+
+def restrict(space: tuple[list[str], np.ndarray], keep: set[str]) -> tuple[list[str], np.ndarray]:
+    words, matrix = space
+    rows = [i for i, w in enumerate(words) if w in keep]
+    return [words[i] for i in rows], matrix[rows]
+
+
+def spaces_markdown(spaces: dict[str, tuple[list[str], np.ndarray]]) -> str:
+    """Neighbours, word-pair similarity and polarity-probe tables for each space."""
+    from embedlab.data.lexicons import afinn_lexicon, vader_lexicon
+
+    if not spaces:
+        return ""
+    # Compare like with like: every space on the same words (task words that have a pretrained vector).
+    common = set.intersection(*(set(words) for words, _ in spaces.values())) - {"<pad>", "<unk>"}
+    spaces = {name: restrict(space, common) for name, space in spaces.items()}
+    names = list(spaces)
+    task_vocabulary = common
+    lines = [f"All spaces restricted to the {len(common):,} task-vocabulary words that have a pretrained vector.\n",
+             "#### Nearest neighbours (cosine), Kim 2014 Table 3 style\n",
+             "| probe | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for probe in PROBE_WORDS:
+        cells = [", ".join(nearest_neighbours(*spaces[n], probe)) or "(not in vocabulary)" for n in names]
+        lines.append(f"| {probe} | " + " | ".join(cells) + " |")
+    lines += ["", "#### General similarity: Spearman ρ with human judgements (OOV share of pairs)\n",
+              "| set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    pair_scores = {n: word_pair_scores(*spaces[n]) for n in names}
+    for set_name in next(iter(pair_scores.values())):
+        lines.append(f"| {set_name} | " + " | ".join(
+            f"{pair_scores[n][set_name][0]:.3f} ({pair_scores[n][set_name][1]:.0f}% OOV)" for n in names) + " |")
+    lines += ["", "#### Sentiment: 5-fold CV accuracy of a linear probe predicting a word's polarity "
+              "(task-vocabulary words with a non-zero lexicon score)\n",
+              "| lexicon | words | majority | " + " | ".join(names) + " |", "|---" * (len(names) + 3) + "|"]
+    for lexicon_name, lexicon in (("AFINN-165", afinn_lexicon()), ("VADER", vader_lexicon())):
+        probes = {n: polarity_probe(*spaces[n], lexicon, task_vocabulary) for n in names}
+        first = probes[names[0]]
+        lines.append(f"| {lexicon_name} | {first['words']} | {first['majority'] * 100:.1f} | " + " | ".join(
+            f"{probes[n]['accuracy'] * 100:.1f}" for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
