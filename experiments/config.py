@@ -127,6 +127,7 @@ class DataConfig(_Section):
     subsample: int | None = Field(None, ge=20)
     max_length: int = Field(100, ge=5, le=5000)
     min_count: int = Field(1, ge=1)
+    explicit_protocol: bool = Field(True, exclude=True, repr=False)  # set by _default_protocol
 
     @model_validator(mode="before")
     @classmethod
@@ -134,9 +135,16 @@ class DataConfig(_Section):
         # No protocol given: the dataset's own — its official test split if it has one, else K-fold CV.
         if isinstance(value, dict) and "protocol" not in value:
             dataset = value.get("dataset", "mr")
+            value = {**value, "explicit_protocol": False}
             if isinstance(dataset, str) and dataset in dataset_ids():
-                value = {**value, "protocol": dataset_card(dataset).protocol}
+                value["protocol"] = dataset_card(dataset).protocol
         return value
+
+    def for_dataset(self, dataset: str) -> "DataConfig":
+        """These settings for another dataset of a ``grid.dataset`` axis (its own protocol unless
+        ``protocol`` was written in the config)."""
+        protocol = self.protocol if self.explicit_protocol else dataset_card(dataset).protocol
+        return self.model_copy(update={"dataset": dataset, "protocol": protocol})
 
     @field_validator("dataset")
     @classmethod
@@ -193,6 +201,23 @@ class GridConfig(_Section):
     seed: list[int] = Field(default_factory=lambda: [0], min_length=1)
     fold: list[int] | None = Field(None, min_length=1)
     train_size: list[float] | None = Field(None, min_length=1)
+    dataset: list[str] | None = Field(None, min_length=1, description="overrides data.dataset")
+    vectors: list[str] | None = Field(None, min_length=1, description="overrides vectors")
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_datasets(cls, value: list[str] | None) -> list[str] | None:
+        unknown = [d for d in value or [] if d not in dataset_ids()]
+        if unknown:
+            raise ValueError(f"unknown dataset(s) {unknown}; known: {', '.join(dataset_ids())}")
+        return value
+
+    @field_validator("vectors")
+    @classmethod
+    def _known_vectors_list(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return None
+        return [_resolve_vectors_ref(v, (info.context or {}).get("base_dir")) for v in value]
 
     @field_validator("seed", "fold")
     @classmethod
@@ -210,7 +235,7 @@ class GridConfig(_Section):
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> "GridConfig":
-        for axis in ("model", "embedding", "seed", "fold", "train_size"):
+        for axis in ("model", "embedding", "seed", "fold", "train_size", "dataset", "vectors"):
             values = getattr(self, axis)
             if values is not None and len(set(values)) != len(values):
                 raise ValueError(f"{axis} lists a value twice")
@@ -276,7 +301,7 @@ class ExperimentConfig(_Section):
 
     @model_validator(mode="after")
     def _combinations(self) -> "ExperimentConfig":
-        if self.vectors is None and any(m != "rand" for m in self.grid.embedding):
+        if None in self.vectors_axis() and any(m != "rand" for m in self.grid.embedding):
             raise ValueError("vectors: null allows only embedding 'rand'; static, non-static and "
                              "multichannel need pretrained vectors")
         for model in self.grid.model:
@@ -284,27 +309,40 @@ class ExperimentConfig(_Section):
             if unsupported:
                 raise ValueError(f"grid: model {model!r} does not support embedding {unsupported} "
                                  f"(supported: {', '.join(SUPPORTED_MODES[model])})")
+        for data in self.data_axis():
+            if data.protocol == "official" and dataset_card(data.dataset).protocol != "official":
+                raise ValueError(f"dataset {data.dataset!r} has no official test split; use protocol cv or holdout")
         if self.grid.fold is not None:
-            if self.data.protocol != "cv":
-                raise ValueError("grid.fold needs data.protocol: cv")
+            if any(d.protocol != "cv" for d in self.data_axis()):
+                raise ValueError("grid.fold needs data.protocol: cv (for every dataset of the grid)")
             if max(self.grid.fold) >= self.data.folds:
                 raise ValueError(f"grid.fold {max(self.grid.fold)} is outside 0..{self.data.folds - 1}")
         if self.data.max_length < max(self.model.filter_sizes) and "cnn" in self.grid.model:
             raise ValueError("data.max_length is shorter than the widest filter in model.filter_sizes")
         return self
 
+    def data_axis(self) -> list[DataConfig]:
+        """Data settings per dataset of the grid (just ``data`` without a ``grid.dataset`` axis)."""
+        if self.grid.dataset is None:
+            return [self.data]
+        return [self.data.for_dataset(d) for d in self.grid.dataset]
+
+    def vectors_axis(self) -> list[str | None]:
+        return self.grid.vectors if self.grid.vectors is not None else [self.vectors]
+
     def runs(self) -> list["RunSpec"]:
         """Expands the grid into runs, in a stable order (slowest-varying axis first)."""
-        folds = self.grid.fold if self.grid.fold is not None else (
-            list(range(self.data.folds)) if self.data.protocol == "cv" else [None])
         sizes = self.grid.train_size or [1.0]
         runs = []
-        for model, size, fold, seed, embedding in itertools.product(
-                self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
-            runs.append(RunSpec(experiment=self.name, data=self.data, vectors=self.vectors, model=self.model,
-                                word2vec=self.word2vec if self.vectors and self.vectors.startswith("w2v:") else None,
-                                training=self.training, model_name=model, embedding=embedding, seed=seed,
-                                fold=fold, train_size=size))
+        for data in self.data_axis():
+            folds = self.grid.fold if self.grid.fold is not None else (
+                list(range(data.folds)) if data.protocol == "cv" else [None])
+            for vectors, model, size, fold, seed, embedding in itertools.product(
+                    self.vectors_axis(), self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
+                runs.append(RunSpec(experiment=self.name, data=data, vectors=vectors, model=self.model,
+                                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
+                                    training=self.training, model_name=model, embedding=embedding, seed=seed,
+                                    fold=fold, train_size=size))
         return runs
 
 
@@ -404,4 +442,4 @@ def _allowed_keys(loc: tuple) -> list[str]:
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation
-    return list(model.model_fields)
+    return [name for name, field in model.model_fields.items() if not field.exclude]

@@ -126,3 +126,19 @@ def test_cli_reports_config_error_without_traceback(write_config):
     assert result.returncode == 2
     assert f"{path}: epochs: unknown key" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dataset_and_vectors_axes_take_each_datasets_protocol(write_config):
+    config = load_config(write_config(
+        "name: many\ngrid: {embedding: [rand, static], dataset: [uci_yelp, fine_foods], "
+        "vectors: [glove-6b-50d, glove-6b-100d-wink]}\n"))
+    runs = config.runs()
+    yelp = [r for r in runs if r.data.dataset == "uci_yelp"]
+    foods = [r for r in runs if r.data.dataset == "fine_foods"]
+    assert {r.data.protocol for r in yelp} == {"cv"} and len(yelp) == 10 * 2 * 2
+    assert {r.data.protocol for r in foods} == {"official"} and {r.fold for r in foods} == {None}
+    assert {r.vectors for r in runs} == {"glove-6b-50d", "glove-6b-100d-wink"}
+    assert len({r.run_id for r in runs}) == len(runs)
+    with pytest.raises(ConfigError, match="no official test split"):
+        load_config(write_config("name: x\ndata: {protocol: official}\ngrid: {embedding: [rand], "
+                                 "dataset: [fine_foods, mr]}\n"))
