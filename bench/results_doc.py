@@ -1,0 +1,45 @@
+"""Assembles docs/RESULTS.md from the reports of finished output directories.
+
+    .venv/bin/python bench/results_doc.py results/what_embeddings_learn results/qi2018_learning_curve ...
+
+Each directory's report is regenerated (`embedlab report`), its figures are copied to
+docs/figures/<name>/, and the Markdown is placed under a heading between the markers
+``<!-- BEGIN report NAME -->`` / ``<!-- END report NAME -->`` of docs/RESULTS.md, so the hand-written
+summary around them survives regeneration.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from embedlab.experiments.report import write_report
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main(outdirs: list[str]) -> None:
+    doc = REPO / "docs" / "RESULTS.md"
+    text = doc.read_text() if doc.exists() else "# Results\n"
+    for outdir in map(Path, outdirs):
+        name = outdir.name
+        folder = write_report(outdir)
+        figures = REPO / "docs" / "figures" / name
+        figures.mkdir(parents=True, exist_ok=True)
+        for png in folder.glob("*.png"):
+            shutil.copy(png, figures / png.name)
+        markdown = (folder / "report.md").read_text()
+        markdown = re.sub(r"!\[(.*?)\]\((.+?\.png)\)", rf"![\1](figures/{name}/\2)", markdown)
+        markdown = re.sub(r"^(#+) ", r"#\1 ", markdown, flags=re.M)  # one level below the document's
+        block = f"<!-- BEGIN report {name} -->\n{markdown}<!-- END report {name} -->"
+        pattern = re.compile(rf"<!-- BEGIN report {re.escape(name)} -->.*?<!-- END report {re.escape(name)} -->",
+                             re.S)
+        text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
+        print(f"{name}: report placed in {doc}", file=sys.stderr)
+    doc.write_text(text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
