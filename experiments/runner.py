@@ -128,9 +128,21 @@ def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
 
 
 def _init_worker() -> None:
-    """Process-pool initialiser: import TF once per worker (threads are set by each run's settings)."""
+    """Process-pool initialiser: import TF once per worker (threads are set by each run's settings),
+    and exit if the driver dies — a driver killed with SIGKILL cannot stop its pool, and an orphaned
+    worker would otherwise sit on ~1 GB of memory."""
+    import threading
+
     from embedlab.models import import_keras_quietly
 
+    driver = os.getppid()
+
+    def exit_when_orphaned() -> None:
+        while os.getppid() == driver:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=exit_when_orphaned, daemon=True, name="embedlab-orphan-watch").start()
     import_keras_quietly()
 
 

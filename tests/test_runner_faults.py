@@ -54,9 +54,14 @@ def test_sigkill_then_resume_finishes_exactly_the_grid(write_config, tmp_path, k
             break
         time.sleep(0.05)
     assert process.poll() is None, "grid ended before it could be killed"
+    workers = _children(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait()
     recorded_at_kill = _count(db)
+    deadline = time.time() + 30  # the driver's pool workers notice and exit on their own
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.5)
+    assert not any(_alive(pid) for pid in workers), "orphaned worker processes outlived the driver"
     assert recorded_at_kill >= kill_after_rows
 
     resumed = _start(config, out)
@@ -69,6 +74,21 @@ def test_sigkill_then_resume_finishes_exactly_the_grid(write_config, tmp_path, k
     assert len(rows) == 6 and {r[0] for r in rows} == _expected_ids(config)
     assert {r[1] for r in rows} == {"finished"}
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(r[0] for r in rows)  # no temp dirs left
+
+
+def _children(pid):
+    try:
+        return [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _claims(db):
