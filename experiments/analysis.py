@@ -220,6 +220,17 @@ def nearest_neighbours(words: list[str], matrix: np.ndarray, probe: str, k: int 
     return [words[i] for i in order[:k]]
 
 
+POLARITY_PAIRS = (("good", "bad"), ("great", "awful"), ("best", "worst"), ("funny", "boring"))
+
+
+def _cosine(words: list[str], matrix: np.ndarray, first: str, second: str) -> str:
+    index = {w: i for i, w in enumerate(words)}
+    if first not in index or second not in index:
+        return "–"
+    a, b = matrix[index[first]], matrix[index[second]]
+    return f"{float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))):.3f}"
+
+
 def _keyed_vectors(words: list[str], matrix: np.ndarray):
     from gensim.models import KeyedVectors
 
@@ -301,6 +312,11 @@ def spaces_markdown(spaces: dict[str, tuple[list[str], np.ndarray]]) -> str:
     for probe in PROBE_WORDS:
         cells = [", ".join(nearest_neighbours(*spaces[n], probe)) or "(not in vocabulary)" for n in names]
         lines.append(f"| {probe} | " + " | ".join(cells) + " |")
+    lines += ["", "Cosine similarity of opposite-polarity pairs (Kim: training on sentiment pulls them apart):\n",
+              "| pair | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for first, second in POLARITY_PAIRS:
+        lines.append(f"| {first} – {second} | " + " | ".join(
+            _cosine(*spaces[n], first, second) for n in names) + " |")
     lines += ["", "#### General similarity: Spearman ρ with human judgements (OOV share of pairs)\n",
               "| set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     pair_scores = {n: word_pair_scores(*spaces[n]) for n in names}
