@@ -69,13 +69,18 @@ def sweet_spot_sentences(gains: pd.DataFrame) -> list[str]:
         rows = rows.sort_values("train_size")
         best = rows.loc[rows["gain"].idxmax()]
         smallest, largest = rows.iloc[0], rows.iloc[-1]
-        trend = "shrinks" if largest["gain"] < best["gain"] else "does not shrink"
+        if best["train_size"] == smallest["train_size"]:
+            trend = "so it shrinks as data grows"
+        elif best["train_size"] == largest["train_size"]:
+            trend = "so it grows with the data instead of shrinking"
+        else:
+            trend = "so it rises, peaks in between and falls again: a sweet spot"
         sentences.append(
             f"{dataset} / {model} / {embedding} ({vectors}): the gain over rand is largest, "
             f"{best['gain'] * 100:+.1f} points, at {best['train_size']:g} of the training data "
             f"({best['n_train']:.0f} examples, where rand reaches {best['rand'] * 100:.1f}%); it is "
             f"{smallest['gain'] * 100:+.1f} at the smallest size and {largest['gain'] * 100:+.1f} with all "
-            f"the data, so it {trend} as data grows.")
+            f"the data, {trend}.")
     return sentences
 
 

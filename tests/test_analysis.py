@@ -37,7 +37,7 @@ def test_learning_curve_gains_and_sweet_spot_in_words(tmp_path):
     assert gains.sort_values("train_size")["gain"].round(4).tolist() == [0.10, 0.04, 0.01]
     (sentence,) = analysis.sweet_spot_sentences(gains)
     assert "largest, +10.0 points, at 0.1 of the training data (100 examples" in sentence
-    assert "so it shrinks as data grows" in sentence
+    assert "so it shrinks as data grows" in sentence  # largest at the smallest size
     path = analysis.plot_learning_curve(curve, gains, tmp_path / "curve.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
 
