@@ -127,7 +127,7 @@ def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
         return None, error, round(time.perf_counter() - started, 3), started_at
 
 
-def _init_worker() -> None:
+def _init_worker(driver: int) -> None:
     """Process-pool initialiser: import TF once per worker (threads are set by each run's settings),
     and exit if the driver dies — a driver killed with SIGKILL cannot stop its pool, and an orphaned
     worker would otherwise sit on ~1 GB of memory."""
@@ -135,8 +135,8 @@ def _init_worker() -> None:
 
     from embedlab.models import import_keras_quietly
 
-    driver = os.getppid()
-
+    # `driver` comes from the driver itself: if it died while this worker was still starting up,
+    # getppid() already differs here and the worker exits at once.
     def exit_when_orphaned() -> None:
         while os.getppid() == driver:
             time.sleep(1)
@@ -159,7 +159,7 @@ def _execute_processes(runs, claim, workers: int):
 
     context = multiprocessing.get_context("spawn")  # a fresh TF per worker; fork + TF deadlocks
     queue = iter(runs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as pool:
         pending: dict = {}
 
         def submit_next() -> None:
