@@ -42,8 +42,12 @@ def _now() -> str:
 
 
 def _write_run_dir(run_dir: Path, run: RunSpec, result: dict, provenance: dict) -> None:
-    if run_dir.exists():  # left by a run that was killed after renaming but before its DB row
-        shutil.rmtree(run_dir)
+    # Leftovers of this run killed mid-write: a temporary folder (killed while writing) or a complete
+    # one without its DB row (killed after the rename). We hold the run's claim, so no live runner
+    # is writing them.
+    for stale in [run_dir, *run_dir.parent.glob(f".{run_dir.name}.*")]:
+        if stale.exists():
+            shutil.rmtree(stale)
     with atomic_dir(run_dir) as tmp:
         (tmp / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
         (tmp / "metrics.json").write_text(json.dumps(

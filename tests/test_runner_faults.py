@@ -212,3 +212,20 @@ def test_mlflow_logs_params_metrics_history_and_artifacts(write_config, tmp_path
 def _assert_same_rows(first, second):
     """Same runs, bit-identical metrics: every executor trains with training.threads TF threads."""
     assert first.equals(second)
+
+
+def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
+    from embedlab.experiments.config import ExperimentConfig
+    from embedlab.experiments.runner import _write_run_dir
+
+    config = ExperimentConfig.model_validate({"name": "x", "data": {"dataset": "mr", "protocol": "holdout"},
+                                              "grid": {"embedding": ["rand"]}})
+    run = config.runs()[0]
+    runs = tmp_path / "runs"
+    half = runs / f".{run.run_id}.k1ll3d"  # atomic_dir's temporary folder, killed mid-write
+    half.mkdir(parents=True)
+    (half / "metrics.json").write_text("{")
+    result = {"metrics": {"accuracy": 1.0}, "sizes": {}, "coverage": None, "history": [{"epoch": 1}],
+              "predictions": {"index": [0], "label": [0], "predicted": [0], "confidence": [1.0]}}
+    _write_run_dir(runs / run.run_id, run, result, {})
+    assert [p.name for p in runs.iterdir()] == [run.run_id]
