@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -303,9 +303,6 @@ def dataset_card(dataset_id: str) -> DatasetCard:
     return _spec(dataset_id).card
 
 
-def dataset_artifacts(dataset_id: str) -> tuple[Artifact, ...]:
-    return _spec(dataset_id).artifacts
-
 
 def dataset_fingerprint(dataset_id: str) -> str:
     """Identifies the dataset's content: its artifacts' checksums and the builder's recipe."""
@@ -350,7 +347,3 @@ def _counts(frame: pd.DataFrame, classes: tuple[str, ...]) -> dict:
         counts.update({k: int(v) for k, v in frame["split"].value_counts().items()})
     counts["mean_tokens"] = round(float(np.mean([len(tokenize(t)) for t in frame["text"]])), 1)
     return counts
-
-
-def card_as_dict(card: DatasetCard) -> dict:
-    return asdict(card)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import csv
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,13 +121,6 @@ def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) ->
 
 
 # ---------------------------------------------------------------- frequency analysis
-
-def _rebuild_run(config_path: Path):
-    import yaml
-
-    from embedlab.experiments.config import RunSpec
-
-    return RunSpec.model_validate(yaml.safe_load(config_path.read_text()))
 
 
 @lru_cache(maxsize=256)
@@ -337,7 +329,3 @@ def spaces_markdown(spaces: dict[str, tuple[list[str], np.ndarray]]) -> str:
         lines.append(f"| {lexicon_name} | {first['words']} | {first['majority'] * 100:.1f} | " + " | ".join(
             f"{probes[n]['accuracy'] * 100:.1f}" for n in names) + " |")
     return "\n".join(lines) + "\n"
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)

@@ -24,7 +24,7 @@ from embedlab.data.vectors import vectors_fingerprint, vectors_ids
 from embedlab.data.word2vec import parse_w2v_id
 
 W2V_CORPORA = ("wikitext2", "train")
-from embedlab.models.names import EMBEDDING_MODES, MODEL_NAMES, SUPPORTED_MODES
+from embedlab.models.names import SUPPORTED_MODES
 
 
 class ConfigError(ValueError):
