@@ -123,6 +123,9 @@ def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) ->
 # ---------------------------------------------------------------- frequency analysis
 
 
+FREQUENCY_KEYS = ["dataset", "vectors", "model", "train_size"]
+
+
 @lru_cache(maxsize=256)
 def _test_buckets(config_text: str) -> pd.DataFrame:
     """Per test example of a run: rarest word's training frequency and share of unseen words."""
@@ -158,30 +161,30 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
         merged["correct"] = merged["label"] == merged["predicted"]
         summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
         summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,
-                                 train_size=row.train_size, run_id=row.run_id)
+                                 vectors=row.vectors, train_size=row.train_size, run_id=row.run_id)
         parts.append(summary)
     if not parts:
         return pd.DataFrame()
-    frame = pd.concat(parts)
-    table = frame.groupby(["dataset", "model", "train_size", by, "embedding"]).agg(
+    # rand runs are grouped with their vectors too: a rand run's embedding width follows the vectors'.
+    frame = pd.concat(parts).assign(vectors=lambda f: f["vectors"].fillna("–"))
+    table = frame.groupby(FREQUENCY_KEYS + [by, "embedding"]).agg(
         accuracy=("mean", "mean"), examples=("size", "mean")).reset_index()
     order = [label for _, _, label in (FREQUENCY_BUCKETS if by == "rarest" else UNSEEN_BUCKETS)]
     table[by] = pd.Categorical(table[by], categories=order, ordered=True)
-    return table.sort_values(["dataset", "model", "train_size", by])
+    return table.sort_values(FREQUENCY_KEYS + [by])
 
 
 def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
     if table.empty:
         return ""
-    wide = table.pivot_table(index=["dataset", "model", "train_size", by], columns="embedding",
-                             values="accuracy", observed=True)
-    examples = table.groupby(["dataset", "model", "train_size", by], observed=True)["examples"].mean()
+    wide = table.pivot_table(index=FREQUENCY_KEYS + [by], columns="embedding", values="accuracy", observed=True)
+    examples = table.groupby(FREQUENCY_KEYS + [by], observed=True)["examples"].mean()
     conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
-    head = ["dataset", "model", "size", "bucket", "test examples", *conditions,
+    head = ["dataset", "vectors", "model", "size", "bucket", "test examples", *conditions,
             *(f"{c} gain" for c in conditions if c != "rand")]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for key, row in wide.iterrows():
-        cells = [str(key[0]), str(key[1]), f"{key[2]:g}", str(key[3]), f"{examples.loc[key]:.0f}"]
+        cells = [str(key[0]), str(key[1]), str(key[2]), f"{key[3]:g}", str(key[4]), f"{examples.loc[key]:.0f}"]
         cells += [f"{row[c] * 100:.1f}" if pd.notna(row[c]) else "–" for c in conditions]
         cells += [f"{(row[c] - row['rand']) * 100:+.1f}" if "rand" in row and pd.notna(row[c]) else "–"
                   for c in conditions if c != "rand"]

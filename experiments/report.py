@@ -131,6 +131,32 @@ def published_markdown(runs: pd.DataFrame, metric: str) -> str:
             "a 10% dev split instead of Adadelta for 25 epochs (configurable).\n")
 
 
+def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
+    """Kim (2014) Table 2's layout: one row per model, vectors and condition, one column per dataset
+    (mean ± std over folds/seeds at full training size), with Kim's published MR numbers as extra rows.
+    Empty unless the runs cover more than one dataset."""
+    full = runs[runs["train_size"] == 1.0]
+    if full.empty or full["dataset"].nunique() < 2:
+        return ""
+    datasets = sorted(full["dataset"].unique())
+    summary = full.assign(vectors=full["vectors"].fillna("–")).groupby(
+        ["model", "vectors", "embedding", "dataset"])[metric].agg(["mean", "std", "count"])
+    lines = ["| model | vectors | condition | " + " | ".join(datasets) + " |", "|---" * (3 + len(datasets)) + "|"]
+    for (model, vectors), rows in summary.groupby(level=["model", "vectors"], sort=True):
+        present = set(rows.index.get_level_values("embedding"))
+        for condition in (c for c in CONDITION_ORDER if c in present):
+            cells = []
+            for dataset in datasets:
+                key = (model, vectors, condition, dataset)
+                cells.append(_cell(*rows.loc[key], gain=None) if key in rows.index else "–")
+            lines.append(f"| {model} | {vectors} | {condition} | " + " | ".join(cells) + " |")
+    if "mr" in datasets:
+        for condition in CONDITION_ORDER:
+            cells = [f"{KIM_2014_MR[condition] * 100:.1f}" if d == "mr" else "–" for d in datasets]
+            lines.append(f"| Kim 2014 CNN | word2vec 300d | {condition} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> list[tuple[str, str]]:
     """The report as (title, markdown body) sections; figures are written to ``figures_dir``."""
     from embedlab.experiments import analysis
@@ -142,6 +168,12 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     sections = [("Comparison: test " + metric.replace("_", "-") + " (%)",
                  "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n\n"
                  + comparison_markdown(runs, metric))]
+    by_dataset = datasets_table_markdown(runs, metric)
+    if by_dataset:
+        sections.append(("Across datasets (Kim 2014, Table 2 layout)",
+                         "test " + metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all "
+                         "training data; Kim's rows are his published CNN results (MR only here).\n\n"
+                         + by_dataset))
     published = published_markdown(runs, metric)
     if published:
         sections.append(("Against the published numbers", published))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments.report import comparison_markdown, paired_gains_markdown
+from embedlab.experiments.report import comparison_markdown, datasets_table_markdown, paired_gains_markdown
 from embedlab.experiments.stats import bootstrap_ci, paired_gain
 
 
@@ -49,3 +49,14 @@ def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
     assert "| static | 3 | +5.00 |" in table
     summary = comparison_markdown(runs)
     assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
+
+
+def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row():
+    mr = _runs([("rand", 0, 0.70), ("rand", 1, 0.72), ("static", 0, 0.75), ("static", 1, 0.77)])
+    imdb = mr.assign(dataset="uci_imdb", accuracy=mr["accuracy"] - 0.1)
+    table = datasets_table_markdown(pd.concat([mr, imdb]))
+    assert "| model | vectors | condition | mr | uci_imdb |" in table
+    assert "| cnn | glove-6b-50d | rand | 71.0 ± 1.4 | 61.0 ± 1.4 |" in table
+    assert "| cnn | glove-6b-50d | static | 76.0 ± 1.4 | 66.0 ± 1.4 |" in table
+    assert "| Kim 2014 CNN | word2vec 300d | non-static | 81.5 | – |" in table
+    assert datasets_table_markdown(mr) == ""  # one dataset: the comparison table says it all
