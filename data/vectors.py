@@ -251,6 +251,42 @@ class Coverage:
         return dict(self.__dict__)
 
 
+def _matched_rows(vocab: Vocabulary, vectors: Vectors) -> tuple[list[int], list[int]]:
+    """Vocabulary rows with a pretrained vector, and the rows of those vectors."""
+    index = vectors.index
+    rows, sources = [], []
+    for row, word in enumerate(vocab.words_[2:], start=2):
+        found = index.get(word)
+        if found is not None:
+            rows.append(row)
+            sources.append(found)
+    return rows, sources
+
+
+def vector_coverage(vocab: Vocabulary, vectors: Vectors) -> Coverage:
+    """How much of a fitted vocabulary (types and training tokens) the vectors cover.
+
+    Args:
+        vocab (Vocabulary): Fitted vocabulary.
+        vectors (Vectors): Pretrained vectors.
+
+    Returns:
+        Coverage: Hits, misses and the type and token shares.
+    """
+    rows, _ = _matched_rows(vocab, vectors)
+    return _coverage(vocab, rows)
+
+
+def _coverage(vocab: Vocabulary, rows: list[int]) -> Coverage:
+    found_words = {vocab.words_[r] for r in rows}
+    total_tokens = sum(vocab.counts_.values())
+    covered_tokens = sum(c for w, c in vocab.counts_.items() if w in found_words)
+    hits = len(rows)
+    misses = len(vocab) - 2 - hits
+    return Coverage(hits, misses, round(hits / max(hits + misses, 1), 4),
+                    round(covered_tokens / max(total_tokens, 1), 4))
+
+
 def build_embedding_matrix(vocab: Vocabulary, vectors: Vectors | None, dim: int, seed: int,
                            unknown_scale: float = 0.25) -> tuple[np.ndarray, Coverage | None]:
     """Builds the initial embedding matrix for a vocabulary.
@@ -276,20 +312,8 @@ def build_embedding_matrix(vocab: Vocabulary, vectors: Vectors | None, dim: int,
         return matrix, None
     if vectors.dim != dim:
         raise ValueError(f"embedding dim {dim} does not match the vectors' dim {vectors.dim}")
-    index = vectors.index
-    rows, sources = [], []
-    for row, word in enumerate(vocab.words_[2:], start=2):
-        found = index.get(word)
-        if found is not None:
-            rows.append(row)
-            sources.append(found)
+    rows, sources = _matched_rows(vocab, vectors)
     if rows:
         order = np.argsort(sources)  # sorted reads are kinder to a memory-mapped file
         matrix[np.asarray(rows)[order]] = vectors.matrix[np.asarray(sources)[order]]
-    found_words = {vocab.words_[r] for r in rows}
-    total_tokens = sum(vocab.counts_.values())
-    covered_tokens = sum(c for w, c in vocab.counts_.items() if w in found_words)
-    hits = len(rows)
-    misses = len(vocab) - 2 - hits
-    return matrix, Coverage(hits, misses, round(hits / max(hits + misses, 1), 4),
-                            round(covered_tokens / max(total_tokens, 1), 4))
+    return matrix, _coverage(vocab, rows)

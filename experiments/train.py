@@ -17,7 +17,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
-from embedlab.data.vectors import Coverage, Vectors, build_embedding_matrix, load_vectors, vectors_ids
+from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, load_vectors, vector_coverage,
+                                   vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
 from embedlab.experiments.config import RunSpec, dataset_name, load_any_dataset
@@ -111,8 +112,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     use_pretrained = run.embedding != "rand"
     matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed)
     if not use_pretrained and vectors is not None:
-        # rand runs still report how much the pretrained vectors would have covered.
-        _, coverage = build_embedding_matrix(vocab, vectors, dim, seed=run.seed)
+        coverage = vector_coverage(vocab, vectors)  # rand runs report what the vectors would have covered
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes))
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embedlab.data.text import Vocabulary
-from embedlab.data.vectors import Vectors, build_embedding_matrix, read_glove_text
+from embedlab.data.vectors import Vectors, build_embedding_matrix, read_glove_text, vector_coverage
 
 
 def _neighbours(vectors, word, k=10):
@@ -55,6 +55,7 @@ def test_embedding_matrix_rows_padding_unknowns_and_coverage(tiny_glove_text, gl
     assert coverage.type_share == 0.75 and coverage.token_share == round(5 / 6, 4)
     again, _ = build_embedding_matrix(vocab, vectors, 50, seed=7)
     np.testing.assert_array_equal(table, again)
+    assert vector_coverage(vocab, vectors) == coverage  # what rand runs record, without a matrix
 
 
 def test_embedding_matrix_rejects_dimension_mismatch(glove50):
