@@ -119,32 +119,25 @@ class DataConfig(_Section):
     """Which dataset, and how it is split into train and test."""
 
     dataset: str | UserDatasetConfig = "mr"
-    protocol: Literal["holdout", "cv", "official"] = Field(
-        "cv", description="default: the dataset's own (official where it has a test split, else cv)")
+    protocol: Literal["holdout", "cv", "official"] | None = Field(
+        None, description="null (default): the dataset's own (official where it has a test split, else cv)")
     test_fraction: float = Field(0.1, gt=0, lt=1)
     folds: int = Field(10, ge=2, le=100)
     split_seed: int = Field(0, ge=0)
     subsample: int | None = Field(None, ge=20)
     max_length: int = Field(100, ge=5, le=5000)
     min_count: int = Field(1, ge=1)
-    explicit_protocol: bool = Field(True, exclude=True, repr=False)  # set by _default_protocol
 
-    @model_validator(mode="before")
-    @classmethod
-    def _default_protocol(cls, value: Any) -> Any:
-        # No protocol given: the dataset's own — its official test split if it has one, else K-fold CV.
-        if isinstance(value, dict) and "protocol" not in value:
-            dataset = value.get("dataset", "mr")
-            value = {**value, "explicit_protocol": False}
-            if isinstance(dataset, str) and dataset in dataset_ids():
-                value["protocol"] = dataset_card(dataset).protocol
-        return value
+    def resolved(self) -> "DataConfig":
+        """These settings with ``protocol`` filled in: as written, else the dataset's own."""
+        if self.protocol is not None:
+            return self
+        own = dataset_card(self.dataset).protocol if isinstance(self.dataset, str) else "cv"
+        return self.model_copy(update={"protocol": own})
 
     def for_dataset(self, dataset: str) -> "DataConfig":
-        """These settings for another dataset of a ``grid.dataset`` axis (its own protocol unless
-        ``protocol`` was written in the config)."""
-        protocol = self.protocol if self.explicit_protocol else dataset_card(dataset).protocol
-        return self.model_copy(update={"dataset": dataset, "protocol": protocol})
+        """These settings for another dataset of a ``grid.dataset`` axis, resolved for it."""
+        return self.model_copy(update={"dataset": dataset}).resolved()
 
     @field_validator("dataset")
     @classmethod
@@ -324,7 +317,7 @@ class ExperimentConfig(_Section):
     def data_axis(self) -> list[DataConfig]:
         """Data settings per dataset of the grid (just ``data`` without a ``grid.dataset`` axis)."""
         if self.grid.dataset is None:
-            return [self.data]
+            return [self.data.resolved()]
         return [self.data.for_dataset(d) for d in self.grid.dataset]
 
     def vectors_axis(self) -> list[str | None]:

@@ -39,7 +39,7 @@ def test_run_ids_are_stable_and_change_with_settings(write_config):
 
 def test_protocol_defaults_to_the_datasets_own(write_config):
     def protocol(dataset):
-        return load_config(write_config(f"name: p\ndata: {{dataset: {dataset}}}\ngrid: {{embedding: [rand]}}\n")).data.protocol
+        return load_config(write_config(f"name: p\ndata: {{dataset: {dataset}}}\ngrid: {{embedding: [rand]}}\n")).data_axis()[0].protocol
 
     assert protocol("mr") == "cv" and protocol("fine_foods") == "official"
 
@@ -142,3 +142,16 @@ def test_dataset_and_vectors_axes_take_each_datasets_protocol(write_config):
     with pytest.raises(ConfigError, match="no official test split"):
         load_config(write_config("name: x\ndata: {protocol: official}\ngrid: {embedding: [rand], "
                                  "dataset: [fine_foods, mr]}\n"))
+
+
+def test_saved_experiment_yaml_expands_to_the_same_runs(write_config):
+    # `embedlab status` rebuilds the grid from OUTDIR/experiment.yaml; an unwritten protocol must stay
+    # "the dataset's own" there, not become the first dataset's (fine_foods would get 10 CV folds).
+    import yaml
+
+    from embedlab.experiments.config import ExperimentConfig
+
+    config = load_config(write_config("name: many\ngrid: {embedding: [rand], dataset: [mr, fine_foods]}\n"))
+    saved = yaml.safe_load(yaml.safe_dump(config.model_dump(mode="json")))
+    again = ExperimentConfig.model_validate(saved).runs()
+    assert [r.run_id for r in again] == [r.run_id for r in config.runs()] and len(again) == 10 + 1
