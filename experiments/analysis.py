@@ -120,6 +120,37 @@ def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) ->
     return path
 
 
+def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
+    """Bar chart of each pretrained condition's paired gain over rand per dataset, with 95% CIs;
+    one panel per vector set (``gains`` as from ``report.paired_gains``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = list(gains.groupby(["vectors", "model"]))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(8, 1.3 * gains["dataset"].nunique() + 3),
+                                                      3.8 * len(panels)), squeeze=False)
+    for ax, ((vectors, model), part) in zip(axes[:, 0], panels):
+        datasets = sorted(part["dataset"].unique())
+        conditions = [c for c in ("static", "non-static", "multichannel") if c in set(part["condition"])]
+        width = 0.8 / max(len(conditions), 1)
+        for k, condition in enumerate(conditions):
+            rows = part[part["condition"] == condition].set_index("dataset").reindex(datasets)
+            x = np.arange(len(datasets)) + (k - (len(conditions) - 1) / 2) * width
+            error = np.vstack([rows["gain"] - rows["ci_low"], rows["ci_high"] - rows["gain"]]) * 100
+            ax.bar(x, rows["gain"] * 100, width, yerr=error, capsize=3, label=f"{condition} − rand")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(np.arange(len(datasets)), datasets)
+        ax.set(xlabel="dataset", ylabel="gain over rand (accuracy points)",
+               title=f"{model}, {vectors}: gain of pretrained embeddings (95% CI)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 # ---------------------------------------------------------------- frequency analysis
 
 

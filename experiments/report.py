@@ -63,29 +63,41 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
-def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
-    """Each pretrained condition's gain over rand on runs paired by seed and fold: mean, bootstrap
-    95% CI, paired t-test and Wilcoxon p-values."""
+def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """Each pretrained condition's gain over rand per group, on runs paired by seed and fold: mean,
+    bootstrap 95% CI, paired t-test and Wilcoxon p-values (one row per group and condition)."""
     from embedlab.experiments.stats import paired_gain
 
     if runs.empty or "rand" not in set(runs["embedding"]):
-        return ""
+        return pd.DataFrame()
     frame = runs.assign(fold=runs["fold"].fillna(-1))
-    lines = ["| " + " | ".join(["dataset", "vectors", "model", "train_size", "condition", "pairs",
-                               "gain (pts)", "95% CI", "t-test p", "Wilcoxon p"]) + " |", "|---" * 10 + "|"]
-    for group, rows in frame.groupby(GROUP_KEYS, dropna=False, sort=True):
-        base = rows[rows["embedding"] == "rand"].set_index(["seed", "fold"])[metric]
+    rows = []
+    for group, part in frame.groupby(GROUP_KEYS, dropna=False, sort=True):
+        base = part[part["embedding"] == "rand"].set_index(["seed", "fold"])[metric]
         for condition in CONDITION_ORDER[1:]:
-            treated = rows[rows["embedding"] == condition].set_index(["seed", "fold"])[metric]
+            treated = part[part["embedding"] == condition].set_index(["seed", "fold"])[metric]
             shared = base.index.intersection(treated.index)
             if len(shared) == 0:
                 continue
             gain = paired_gain(treated.loc[shared].to_numpy(), base.loc[shared].to_numpy())
-            values = dict(zip(GROUP_KEYS, group))
-            lines.append(f"| {values['dataset']} | {values['vectors']} | {values['model']} | {values['train_size']:g} "
-                         f"| {condition} | {gain.n} | {gain.mean * 100:+.2f} | [{gain.ci_low * 100:+.2f}, "
-                         f"{gain.ci_high * 100:+.2f}] | {_p(gain.t_p)} | {_p(gain.wilcoxon_p)} |")
-    return "\n".join(lines) + "\n" if len(lines) > 2 else ""
+            rows.append({**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": gain.n,
+                         "gain": gain.mean, "ci_low": gain.ci_low, "ci_high": gain.ci_high,
+                         "t_p": gain.t_p, "wilcoxon_p": gain.wilcoxon_p})
+    return pd.DataFrame(rows)
+
+
+def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
+    """The paired gains (see :func:`paired_gains`) as a Markdown table, in points."""
+    gains = paired_gains(runs, metric)
+    if gains.empty:
+        return ""
+    lines = ["| " + " | ".join(["dataset", "vectors", "model", "train_size", "condition", "pairs",
+                               "gain (pts)", "95% CI", "t-test p", "Wilcoxon p"]) + " |", "|---" * 10 + "|"]
+    for row in gains.itertuples():
+        lines.append(f"| {row.dataset} | {row.vectors} | {row.model} | {row.train_size:g} | {row.condition} "
+                     f"| {row.pairs} | {row.gain * 100:+.2f} | [{row.ci_low * 100:+.2f}, {row.ci_high * 100:+.2f}] "
+                     f"| {_p(row.t_p)} | {_p(row.wilcoxon_p)} |")
+    return "\n".join(lines) + "\n"
 
 
 def _p(value: float) -> str:
@@ -170,10 +182,15 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
                  + comparison_markdown(runs, metric))]
     by_dataset = datasets_table_markdown(runs, metric)
     if by_dataset:
-        sections.append(("Across datasets (Kim 2014, Table 2 layout)",
-                         "test " + metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all "
-                         "training data; Kim's rows are his published CNN results (MR only here).\n\n"
-                         + by_dataset))
+        body = ("test " + metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all training data; "
+                "Kim's rows are his published CNN results (MR only here).\n\n" + by_dataset)
+        if figures_dir is not None:
+            full = runs[runs["train_size"] == 1.0]
+            path = analysis.plot_dataset_gains(paired_gains(full, metric), figures_dir / "gains_by_dataset.png")
+            body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
+                     "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
+                     "bootstrap 95% CI) per dataset, one panel per vector set; above zero, pretraining helped.*\n")
+        sections.append(("Across datasets (Kim 2014, Table 2 layout)", body))
     published = published_markdown(runs, metric)
     if published:
         sections.append(("Against the published numbers", published))

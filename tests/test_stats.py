@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments.report import comparison_markdown, datasets_table_markdown, paired_gains_markdown
+from embedlab.experiments.report import (comparison_markdown, datasets_table_markdown, paired_gains,
+                                         paired_gains_markdown)
 from embedlab.experiments.stats import bootstrap_ci, paired_gain
 
 
@@ -51,7 +52,7 @@ def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
     assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
 
 
-def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row():
+def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row(tmp_path):
     mr = _runs([("rand", 0, 0.70), ("rand", 1, 0.72), ("static", 0, 0.75), ("static", 1, 0.77)])
     imdb = mr.assign(dataset="uci_imdb", accuracy=mr["accuracy"] - 0.1)
     table = datasets_table_markdown(pd.concat([mr, imdb]))
@@ -60,3 +61,8 @@ def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row():
     assert "| cnn | glove-6b-50d | static | 76.0 ± 1.4 | 66.0 ± 1.4 |" in table
     assert "| Kim 2014 CNN | word2vec 300d | non-static | 81.5 | – |" in table
     assert datasets_table_markdown(mr) == ""  # one dataset: the comparison table says it all
+    gains = paired_gains(pd.concat([mr, imdb]))
+    assert gains["dataset"].tolist() == ["mr", "uci_imdb"] and gains["gain"].round(4).tolist() == [0.05, 0.05]
+    from embedlab.experiments.analysis import plot_dataset_gains
+
+    assert plot_dataset_gains(gains, tmp_path / "gains.png").read_bytes()[:4] == b"\x89PNG"
