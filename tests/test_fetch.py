@@ -7,7 +7,6 @@ import zipfile
 
 import pytest
 
-from embedlab.data.cache import embedlab_home
 from embedlab.data.datasets import VADER_SDIST
 from embedlab.data.fetch import Artifact, FetchError, extract_member, fetch, sha256_of
 

@@ -1,7 +1,6 @@
 """Fault injection for real: SIGKILL mid-grid and resume, a run that raises, a NaN loss,
 two runners on one directory."""
 
-import os
 import signal
 import sqlite3
 import subprocess

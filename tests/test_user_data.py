@@ -78,7 +78,7 @@ def test_user_vector_files_in_all_text_formats(tmp_path, glove50):
     glove = tmp_path / "tiny.glove.txt"  # GloVe: no header
     glove.write_text("".join(f"{w} {r}\n" for w, r in zip(words, rows)))
     vec = tmp_path / "tiny.vec"  # word2vec text / fastText .vec: "count dim" header
-    vec.write_text(f"100 50\n" + "".join(f"{w} {r}\n" for w, r in zip(words, rows)))
+    vec.write_text("100 50\n" + "".join(f"{w} {r}\n" for w, r in zip(words, rows)))
     for path in (glove, vec):
         loaded = load_user_vectors(path)
         assert loaded.words == words and loaded.dim == 50
