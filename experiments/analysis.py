@@ -139,9 +139,11 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
             rows = part[part["condition"] == condition].set_index("dataset").reindex(datasets)
             x = np.arange(len(datasets)) + (k - (len(conditions) - 1) / 2) * width
             error = np.vstack([rows["gain"] - rows["ci_low"], rows["ci_high"] - rows["gain"]]) * 100
-            ax.bar(x, rows["gain"] * 100, width, yerr=error, capsize=3, label=f"{condition} − rand")
+            ax.bar(x, rows["gain"] * 100, width, yerr=np.nan_to_num(error), capsize=3, label=f"{condition} − rand")
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_xticks(np.arange(len(datasets)), datasets)
+        pairs = part.groupby("dataset")["pairs"].min()
+        ax.set_xticks(np.arange(len(datasets)),
+                      [d if pairs[d] > 1 else f"{d}\n(1 pair, no CI)" for d in datasets])
         ax.set(xlabel="dataset", ylabel="gain over rand (accuracy points)",
                title=f"{model}, {vectors}: gain of pretrained embeddings (95% CI)")
         ax.legend()

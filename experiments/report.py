@@ -95,9 +95,13 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
                                "gain (pts)", "95% CI", "t-test p", "Wilcoxon p"]) + " |", "|---" * 10 + "|"]
     for row in gains.itertuples():
         lines.append(f"| {row.dataset} | {row.vectors} | {row.model} | {row.train_size:g} | {row.condition} "
-                     f"| {row.pairs} | {row.gain * 100:+.2f} | [{row.ci_low * 100:+.2f}, {row.ci_high * 100:+.2f}] "
+                     f"| {row.pairs} | {row.gain * 100:+.2f} | {_ci(row.ci_low, row.ci_high)} "
                      f"| {_p(row.t_p)} | {_p(row.wilcoxon_p)} |")
     return "\n".join(lines) + "\n"
+
+
+def _ci(low: float, high: float) -> str:
+    return "–" if pd.isna(low) else f"[{low * 100:+.2f}, {high * 100:+.2f}]"
 
 
 def _p(value: float) -> str:

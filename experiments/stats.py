@@ -15,7 +15,8 @@ class PairedGain:
     Attributes:
         n (int): Number of pairs.
         mean (float): Mean of the paired differences.
-        ci_low, ci_high (float): Bootstrap 95% CI of the mean difference (percentile method).
+        ci_low, ci_high (float): Bootstrap 95% CI of the mean difference (percentile method; NaN with
+            fewer than 2 pairs).
         t_p (float): Two-sided paired t-test p-value (NaN with fewer than 2 pairs or no variance).
         wilcoxon_p (float): Two-sided Wilcoxon signed-rank p-value (NaN where undefined).
     """
@@ -32,9 +33,8 @@ def bootstrap_ci(differences: np.ndarray, confidence: float = 0.95, resamples: i
                  seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean of ``differences`` (seeded, so reports are stable)."""
     differences = np.asarray(differences, dtype=float)
-    if len(differences) < 2:
-        value = float(differences.mean()) if len(differences) else float("nan")
-        return value, value
+    if len(differences) < 2:  # one pair says nothing about spread: no interval rather than a zero-width one
+        return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = differences[rng.integers(0, len(differences), size=(resamples, len(differences)))].mean(axis=1)
     tail = (1 - confidence) / 2 * 100

@@ -25,6 +25,8 @@ def test_no_variance_or_no_difference_gives_undefined_p_values():
     assert same.mean == 0 and math.isnan(same.t_p) and math.isnan(same.wilcoxon_p)
     with pytest.raises(ValueError):
         paired_gain([1, 2], [1])
+    single = paired_gain([0.8], [0.7])  # one pair (one official split, one seed): a gain, no interval
+    assert single.mean == pytest.approx(0.1) and math.isnan(single.ci_low) and math.isnan(single.t_p)
 
 
 def test_bootstrap_ci_contains_the_true_mean_on_synthetic_draws():
