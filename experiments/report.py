@@ -167,7 +167,7 @@ def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str
                 cells.append(_cell(*rows.loc[key], gain=None) if key in rows.index else "–")
             lines.append(f"| {model} | {vectors} | {condition} | " + " | ".join(cells) + " |")
     if "mr" in datasets:
-        for condition in CONDITION_ORDER:
+        for condition in (c for c in CONDITION_ORDER if c in set(full["embedding"])):
             cells = [f"{KIM_2014_MR[condition] * 100:.1f}" if d == "mr" else "–" for d in datasets]
             lines.append(f"| Kim 2014 CNN | word2vec 300d | {condition} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
