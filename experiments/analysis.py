@@ -225,6 +225,35 @@ def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
     return "\n".join(lines) + "\n"
 
 
+FREQUENCY_GROUPS = {"0 (unseen)": "rare (0-2)", "1": "rare (0-2)", "2": "rare (0-2)", "3": "middle (3-9)",
+                    "4": "middle (3-9)", "5-9": "middle (3-9)", "10-99": "frequent (>=10)",
+                    "100-999": "frequent (>=10)", ">=1000": "frequent (>=10)"}
+
+
+def pooled_frequency_markdown(table: pd.DataFrame) -> str:
+    """The rarest-word gains pooled over datasets into three groups, each bucket weighted by its test
+    examples: single buckets of one dataset are too small to show a trend, the pool may. Empty unless
+    ``table`` (from :func:`frequency_analysis` with ``by="rarest"``) covers more than one dataset."""
+    if table.empty or table["dataset"].nunique() < 2 or "rand" not in set(table["embedding"]):
+        return ""
+    keys = ["dataset", "vectors", "model", "train_size", "rarest"]
+    wide = table.pivot_table(index=keys, columns="embedding", values="accuracy", observed=True)
+    examples = table.groupby(keys, observed=True)["examples"].mean()
+    conditions = [c for c in ("static", "non-static", "multichannel") if c in wide.columns]
+    gains = wide[conditions].sub(wide["rand"], axis=0).mul(examples, axis=0).assign(examples=examples).reset_index()
+    order = list(dict.fromkeys(FREQUENCY_GROUPS.values()))
+    gains["group"] = pd.Categorical(gains["rarest"].astype(str).map(FREQUENCY_GROUPS), categories=order, ordered=True)
+    pooled = gains.groupby(["vectors", "model", "train_size", "group"], observed=True).agg(
+        {**{c: "sum" for c in conditions}, "examples": "sum", "dataset": "nunique"})
+    lines = ["| vectors | model | size | rarest word seen | datasets | test examples | "
+             + " | ".join(f"{c} gain" for c in conditions) + " |", "|---" * (6 + len(conditions)) + "|"]
+    for (vectors, model, size, group), row in pooled.iterrows():
+        cells = [f"{row[c] / row['examples'] * 100:+.1f}" for c in conditions]
+        lines.append(f"| {vectors} | {model} | {size:g} | {group} | {int(row['dataset'])} | {row['examples']:.0f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- embedding spaces
 
 def load_space(run_dir: Path) -> tuple[list[str], np.ndarray]:

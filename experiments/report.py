@@ -221,13 +221,17 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     if not runs.empty and (outdir / "runs").exists():
         sizes = sorted(runs["train_size"].unique())
         chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
-        rarest = analysis.frequency_markdown(analysis.frequency_analysis(chosen, outdir, "rarest"), "rarest")
+        by_rarest = analysis.frequency_analysis(chosen, outdir, "rarest")
+        rarest = analysis.frequency_markdown(by_rarest, "rarest")
         unseen = analysis.frequency_markdown(analysis.frequency_analysis(chosen, outdir, "unseen"), "unseen")
         if rarest:
+            pooled = analysis.pooled_frequency_markdown(by_rarest)
             sections.append(("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
                              "Test examples bucketed by the training-set frequency of their rarest word "
                              "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
                              "training size.\n\n" + rarest +
+                             ("\nPooled over datasets into rare / middle / frequent (gain in points, "
+                              "weighted by test examples):\n\n" + pooled if pooled else "") +
                              "\nBy the share of an example's words never seen in training:\n\n" + unseen))
     spaces = analysis.spaces_of(runs, outdir) if not runs.empty else {}
     if spaces:

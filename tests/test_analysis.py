@@ -76,3 +76,17 @@ def test_report_files_from_a_real_run(write_config, tmp_path):
     html = (folder / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "<table>" in html and "<h3>Comparison" in html
     assert (folder / "summary.csv").exists() and "\\toprule" in (folder / "summary.tex").read_text()
+
+
+def test_pooled_frequency_gains_weight_buckets_by_examples():
+    rows = []
+    for dataset, rare_gain, examples in (("a", 0.10, 30), ("b", 0.00, 10)):
+        for bucket, n, gain in (("0 (unseen)", examples, rare_gain), ("10-99", 20, -0.02)):
+            rows.append((dataset, bucket, "rand", 0.70, n))
+            rows.append((dataset, bucket, "static", 0.70 + gain, n))
+    table = pd.DataFrame(rows, columns=["dataset", "rarest", "embedding", "accuracy", "examples"])
+    table = table.assign(vectors="glove-6b-50d", model="cnn", train_size=1.0)
+    pooled = analysis.pooled_frequency_markdown(table)
+    assert "| glove-6b-50d | cnn | 1 | rare (0-2) | 2 | 40 | +7.5 |" in pooled  # (30 * 10 + 10 * 0) / 40
+    assert "| glove-6b-50d | cnn | 1 | frequent (>=10) | 2 | 40 | -2.0 |" in pooled
+    assert analysis.pooled_frequency_markdown(table[table["dataset"] == "a"]) == ""
