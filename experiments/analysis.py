@@ -207,11 +207,17 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
     return table.sort_values(FREQUENCY_KEYS + [by])
 
 
+def _per_bucket(table: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Accuracy per bucket with one column per condition, and the bucket's test examples."""
+    keys = FREQUENCY_KEYS + [by]
+    wide = table.pivot_table(index=keys, columns="embedding", values="accuracy", observed=True)
+    return wide, table.groupby(keys, observed=True)["examples"].mean()
+
+
 def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
     if table.empty:
         return ""
-    wide = table.pivot_table(index=FREQUENCY_KEYS + [by], columns="embedding", values="accuracy", observed=True)
-    examples = table.groupby(FREQUENCY_KEYS + [by], observed=True)["examples"].mean()
+    wide, examples = _per_bucket(table, by)
     conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
     head = ["dataset", "vectors", "model", "size", "bucket", "test examples", *conditions,
             *(f"{c} gain" for c in conditions if c != "rand")]
@@ -236,9 +242,7 @@ def pooled_frequency_markdown(table: pd.DataFrame) -> str:
     ``table`` (from :func:`frequency_analysis` with ``by="rarest"``) covers more than one dataset."""
     if table.empty or table["dataset"].nunique() < 2 or "rand" not in set(table["embedding"]):
         return ""
-    keys = ["dataset", "vectors", "model", "train_size", "rarest"]
-    wide = table.pivot_table(index=keys, columns="embedding", values="accuracy", observed=True)
-    examples = table.groupby(keys, observed=True)["examples"].mean()
+    wide, examples = _per_bucket(table, "rarest")
     conditions = [c for c in ("static", "non-static", "multichannel") if c in wide.columns]
     gains = wide[conditions].sub(wide["rand"], axis=0).mul(examples, axis=0).assign(examples=examples).reset_index()
     order = list(dict.fromkeys(FREQUENCY_GROUPS.values()))

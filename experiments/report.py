@@ -155,8 +155,8 @@ def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str
     if full.empty or full["dataset"].nunique() < 2:
         return ""
     datasets = sorted(full["dataset"].unique())
-    summary = full.assign(vectors=full["vectors"].fillna("–")).groupby(
-        ["model", "vectors", "embedding", "dataset"])[metric].agg(["mean", "std", "count"])
+    summary = summarise(full.assign(vectors=full["vectors"].fillna("–")), metric).set_index(
+        ["model", "vectors", "embedding", "dataset"])[["mean", "std", "count"]]
     lines = ["| model | vectors | condition | " + " | ".join(datasets) + " |", "|---" * (3 + len(datasets)) + "|"]
     for (model, vectors), rows in summary.groupby(level=["model", "vectors"], sort=True):
         present = set(rows.index.get_level_values("embedding"))
