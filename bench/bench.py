@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/bench.py                     # everything; writes docs/PERFORMANCE.md
     .venv/bin/python bench/bench.py --naive-every 4     # the baseline on every 4th run only
+    .venv/bin/python bench/bench.py --grids kim_mr kim_mr@v0.1   # also v0.1's settings, for accuracy
+
+A grid name may carry a variant: ``GRID`` runs the suite's defaults (length-bucketed batches,
+``precision: auto``), ``GRID@v0.1`` the settings of release 0.1 (every batch padded to the longest
+training text, float32), whose accuracies the defaults are compared with fold by fold.
 
 Grids (MR, Kim CNN, GloVe 6B 50d, Adam 1e-3, batch 50, ≤25 epochs, patience 3):
   kim_mr:   rand / static / non-static / multichannel, 10-fold CV         (40 runs)
@@ -27,11 +32,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SIZES = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
 TRAINING = {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 50, "max_epochs": 25, "patience": 3}
+VARIANTS = {"default": {}, "v0.1": {"batching": "fixed", "precision": "float32"}}
 
 
-def grid_config(name: str):
+def split_name(grid: str) -> tuple[str, str]:
+    name, _, variant = grid.partition("@")
+    return name, variant or "default"
+
+
+def grid_config(grid: str):
     from embedlab.experiments.config import ExperimentConfig
 
+    name, variant = split_name(grid)
     if name == "kim_mr":
         raw = {"name": name, "data": {"dataset": "mr", "protocol": "cv", "folds": 10},
                "grid": {"embedding": ["rand", "static", "non-static", "multichannel"], "seed": [0]}}
@@ -39,7 +51,43 @@ def grid_config(name: str):
         raw = {"name": name, "data": {"dataset": "mr", "protocol": "holdout", "test_fraction": 0.1},
                "grid": {"embedding": ["rand", "static", "non-static"], "seed": [1, 2, 3, 4, 5],
                         "train_size": SIZES}}
-    return ExperimentConfig.model_validate({**raw, "vectors": "glove-6b-50d", "training": TRAINING})
+    return ExperimentConfig.model_validate({**raw, "vectors": "glove-6b-50d",
+                                            "training": {**TRAINING, **VARIANTS[variant]}})
+
+
+def cnn_flops(length: float, width: int, filter_sizes, num_filters: int, trainable_input: bool) -> tuple[float, float]:
+    """(forward, backward) FLOPs of Kim's CNN for one example padded to ``length``.
+
+    A multiply-add counts 2. Convolutions dominate (embedding gathers, pooling and the softmax layer
+    are < 1%). Backward = the weights' gradient (as many FLOPs as forward) plus, when the
+    embedding trains, the gradient with respect to the convolutions' input (as many again).
+    """
+    forward = sum(2.0 * max(length - w + 1, 1) * w * width * num_filters for w in filter_sizes)
+    return forward, forward * (2 if trainable_input else 1)
+
+
+def run_flops(run, prepared, epochs: int) -> float:
+    """Arithmetic of one run's fit: (forward + backward) on the fit set and forward on the dev set, per
+    epoch, at the padded lengths its batching gives (bucketed: each batch's own width)."""
+    import numpy as np
+
+    from embedlab.experiments.train import batch_plan, text_lengths
+
+    widest = max(run.model.filter_sizes)
+
+    def mean_padded(x, batch_size, seed):
+        if run.training.batching == "fixed":
+            return float(x.shape[1])
+        lengths = text_lengths(x)
+        plan = batch_plan(lengths, batch_size, None if seed is None else np.random.default_rng([seed, 0]))
+        return float(sum(len(b) * max(int(lengths[b].max()), widest) for b in plan) / len(x))
+
+    width = prepared.matrix.shape[1] * (2 if run.embedding == "multichannel" else 1)
+    flops = lambda length, trainable: cnn_flops(length, width, run.model.filter_sizes,  # noqa: E731
+                                                run.model.num_filters, trainable)
+    forward, backward = flops(mean_padded(prepared.x_fit, run.training.batch_size, run.seed), run.embedding != "static")
+    dev_forward, _ = flops(mean_padded(prepared.x_dev, 256, None), False)
+    return epochs * (len(prepared.y_fit) * (forward + backward) + len(prepared.y_dev) * dev_forward)
 
 
 def peak_rss_mb() -> float:
@@ -70,7 +118,7 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     config = grid_config(grid)
     # A fresh output folder (timing needs every run to train), kept: the grid's results are real
     # results, and `embedlab report results/bench/<grid>-<time>` reads them like any other.
-    out = REPO / "results" / "bench" / f"{grid}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = REPO / "results" / "bench" / f"{grid.replace('@', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
     started = time.perf_counter()
     outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
     wall = time.perf_counter() - started
@@ -79,7 +127,14 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     workers_used = workers or max(1, (os.cpu_count() or 1))
     fit = sum(t["fit_seconds"] for t in timings)
     examples = float((frame["n_train"] * frame["epochs"]).sum())
-    return {"grid": grid, "who": "suite", "outdir": str(out.relative_to(REPO)), "runs": int(outcome.finished), "failed": int(outcome.failed),
+    from embedlab.experiments.train import prepare_split
+
+    epochs_of = dict(zip(frame["run_id"], frame["epochs"]))
+    flops = sum(run_flops(run, prepare_split(run), int(epochs_of[run.run_id])) for run in config.runs()
+                if run.run_id in epochs_of)
+    paired = frame[["embedding", "fold", "seed", "train_size", "accuracy"]].astype({"fold": "float"}).to_dict("records")
+    return {"grid": grid, "who": "suite", "flops": flops, "paired": paired,
+            "precision": sorted(set(frame["precision"].dropna())), "outdir": str(out.relative_to(REPO)), "runs": int(outcome.finished), "failed": int(outcome.failed),
             "wall_s": wall, "fit_s": fit, "workers": workers_used,
             "outside_fit_share": max(0.0, 1 - fit / (workers_used * wall)),
             "examples_per_s": examples / fit, "peak_rss_mb": peak_rss_mb(),
@@ -120,10 +175,14 @@ def phase_naive(grid: str, every: int) -> dict:
 
 
 def phase_steps() -> dict:
-    """Seconds per epoch on MR's training data: frozen vs trainable embedding, dense vs sparse Adam."""
+    """Seconds per epoch on MR's training data (one TF thread): frozen vs trainable embedding, fixed
+    vs length-bucketed batches, and float32 vs mixed bfloat16 at 50 and 300 dimensions."""
+    import numpy as np
+
     from embedlab.data.vectors import load_vectors
     from embedlab.experiments.config import ExperimentConfig
-    from embedlab.experiments.train import _pipeline, configure_threads, prepare_split
+    from embedlab.experiments.train import (_bucketed_pipeline, _pipeline, configure_threads, dtype_policy,
+                                            prepare_split)
     from embedlab.models import get_builder, import_keras_quietly
     from embedlab.models.optimizers import LazyAdam
 
@@ -138,20 +197,35 @@ def phase_steps() -> dict:
     config = ExperimentConfig.model_validate({"name": "steps", "data": {"dataset": "mr", "protocol": "holdout"},
                                               "grid": {"embedding": ["static"]}})
     prepared = prepare_split(config.runs()[0])
+    wide = np.random.default_rng(0).uniform(-0.25, 0.25, (prepared.matrix.shape[0], 300)).astype("float32")
     out = {"vectors_load_s": vectors_load_s}
-    for model_name in ("cnn", "boe"):
-        for mode, optimizer in (("static", "dense"), ("non-static", "dense"), ("non-static", "sparse")):
-            keras.utils.set_random_seed(0)
-            model = get_builder(model_name)(sequence_length=prepared.x_fit.shape[1], num_classes=2,
-                                            embedding_matrix=prepared.matrix, embedding=mode)
-            model.compile(optimizer=LazyAdam(1e-3) if optimizer == "sparse" else keras.optimizers.Adam(1e-3),
-                          loss="sparse_categorical_crossentropy")
+
+    def epoch_seconds(model_name, mode, optimizer, batching, precision="float32", matrix=prepared.matrix):
+        keras.utils.set_random_seed(0)
+        bucketed = batching == "bucketed"
+        with dtype_policy(keras, precision):
+            model = get_builder(model_name)(sequence_length=None if bucketed else prepared.x_fit.shape[1],
+                                            num_classes=2, embedding_matrix=matrix, embedding=mode)
+        model.compile(optimizer=LazyAdam(1e-3) if optimizer == "sparse" else keras.optimizers.Adam(1e-3),
+                      loss="sparse_categorical_crossentropy")
+        if bucketed:
+            data = _bucketed_pipeline(tf, prepared.x_fit, prepared.y_fit, 50, 5 if model_name == "cnn" else 1, 0)[0]
+        else:
             data = _pipeline(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)
-            model.fit(data, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing
-            clock = time.perf_counter()
-            model.fit(data, epochs=2, verbose=0, shuffle=False)
-            out[f"{model_name}/{mode}/{optimizer}"] = (time.perf_counter() - clock) / 2
-            keras.backend.clear_session()
+        model.fit(data, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing
+        clock = time.perf_counter()
+        model.fit(data, epochs=2, verbose=0, shuffle=False)
+        keras.backend.clear_session()
+        return (time.perf_counter() - clock) / 2
+
+    for model_name in ("cnn", "boe"):
+        for batching in ("fixed", "bucketed"):
+            for mode, optimizer in (("static", "dense"), ("non-static", "dense"), ("non-static", "sparse")):
+                out[f"{model_name}/{batching}/{mode}/{optimizer}"] = epoch_seconds(model_name, mode, optimizer, batching)
+    for precision in ("float32", "mixed_bfloat16"):
+        out[f"cnn/bucketed/glove50/{precision}"] = epoch_seconds("cnn", "non-static", "sparse", "bucketed", precision)
+        out[f"cnn/bucketed/rand300/{precision}"] = epoch_seconds("cnn", "rand", "sparse", "bucketed", precision,
+                                                                 matrix=wide)
     return out
 
 
@@ -165,10 +239,13 @@ def render(results: list[dict], steps: dict) -> str:
     from datetime import date
 
     lines = [f"Measured {date.today()} on a 2-core CPU machine (Python {sys.version.split()[0]}); "
-             "suite = `--executor processes` (2 workers × 1 TF thread), sparse Adam, cached data; "
+             "suite = `--executor processes` (2 workers × 1 TF thread), sparse Adam, cached data; the "
+             "suite's defaults are length-bucketed batches and `precision: auto` (float32 at 50 d); "
+             "`@v0.1` = release 0.1's settings (fixed padding, float32); "
              "naive = bench/naive_baseline.py in one process.", "",
-             "| grid | who | runs | wall | examples/s in fit | outside fit | peak RSS | mean accuracy by mode |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| grid | who | runs | wall | examples/s in fit | outside fit | GFLOP/s per core in fit | peak RSS "
+             "| mean accuracy by mode |",
+             "|---|---|---|---|---|---|---|---|---|"]
     by_grid: dict = {}
     for r in results:
         by_grid.setdefault(r["grid"], {})[r["who"]] = r
@@ -177,31 +254,69 @@ def render(results: list[dict], steps: dict) -> str:
         wall = f"{r['wall_s'] / 60:.1f} min"
         if r["who"] == "naive" and r["every"] > 1:
             wall += f" (full grid ≈ {r['wall_s_full_grid_estimate'] / 60:.1f} min)"
+        gflops = f"{r['flops'] / r['fit_s'] / 1e9:.1f}" if r.get("flops") else "–"
         lines.append(f"| {r['grid']} | {r['who']} | {runs} | {wall} | {r['examples_per_s']:,.0f} "
-                     f"| {r['outside_fit_share'] * 100:.1f}% | {r['peak_rss_mb']:,.0f} MB | {acc} |")
-    lines += ["", "| grid | suite wall | naive wall (full grid) | naive / suite | suite fit floor (fit s / workers) |",
-              "|---|---|---|---|---|"]
+                     f"| {r['outside_fit_share'] * 100:.1f}% | {gflops} | {r['peak_rss_mb']:,.0f} MB | {acc} |")
+    lines += ["", "| grid | suite wall | naive wall (full grid) | naive / suite | suite fit floor (fit s / workers) "
+              "| arithmetic (TFLOP) |", "|---|---|---|---|---|---|"]
     for grid, pair in by_grid.items():
-        if "suite" in pair and "naive" in pair:
-            suite, naive = pair["suite"], pair["naive"]
-            lines.append(f"| {grid} | {suite['wall_s'] / 60:.1f} min | {naive['wall_s_full_grid_estimate'] / 60:.1f} min "
-                         f"| {naive['wall_s_full_grid_estimate'] / suite['wall_s']:.2f}× "
-                         f"| {suite['fit_s'] / suite['workers'] / 60:.1f} min |")
+        if "suite" in pair:
+            suite, naive = pair["suite"], pair.get("naive")
+            naive_wall = f"{naive['wall_s_full_grid_estimate'] / 60:.1f} min" if naive else "–"
+            ratio = f"{naive['wall_s_full_grid_estimate'] / suite['wall_s']:.2f}×" if naive else "–"
+            lines.append(f"| {grid} | {suite['wall_s'] / 60:.1f} min | {naive_wall} | {ratio} "
+                         f"| {suite['fit_s'] / suite['workers'] / 60:.1f} min | {suite.get('flops', 0) / 1e12:.1f} |")
+    lines += accuracy_against_v01(by_grid)
     for r in results:
         if r["who"] == "suite":
             b = r["per_run_breakdown_s"]
             lines.append(f"\n{r['grid']}, suite, mean seconds per run: prepare {b['prepare_seconds']:.2f}, build "
                          f"{b['build_seconds']:.2f}, fit {b['fit_seconds']:.2f}, predict {b['predict_seconds']:.2f}.")
     if steps:
-        lines += ["", f"Cached GloVe 400k × 50 loads in {steps['vectors_load_s']:.2f} s.", "",
-                  "| model | static (dense Adam) | non-static, dense Adam | non-static, sparse Adam | "
-                  "sparse / static |", "|---|---|---|---|---|"]
+        lines += ["", f"Cached GloVe 400k × 50 loads in {steps['vectors_load_s']:.2f} s. Seconds per epoch on MR's "
+                  "9,545 training sentences, batch 50, one TF thread:", "",
+                  "| model | batches | static (dense Adam) | non-static, dense Adam | non-static, sparse Adam | "
+                  "sparse / static |", "|---|---|---|---|---|---|"]
         for model in ("cnn", "boe"):
-            static, dense, sparse = (steps[f"{model}/{m}"] for m in ("static/dense", "non-static/dense",
-                                                                     "non-static/sparse"))
-            lines.append(f"| {model} | {static:.2f} s/epoch | {dense:.2f} ({dense / static:.2f}×) "
-                         f"| {sparse:.2f} ({sparse / static:.2f}×) | {sparse / static:.2f}× |")
+            for batching in ("fixed", "bucketed"):
+                static, dense, sparse = (steps[f"{model}/{batching}/{m}"] for m in (
+                    "static/dense", "non-static/dense", "non-static/sparse"))
+                lines.append(f"| {model} | {batching} | {static:.2f} s/epoch | {dense:.2f} ({dense / static:.2f}×) "
+                             f"| {sparse:.2f} ({sparse / static:.2f}×) | {sparse / static:.2f}× |")
+        lines += ["", "| CNN, bucketed, trainable | float32 | mixed_bfloat16 | bf16 speed-up |", "|---|---|---|---|"]
+        for what, label in (("glove50", "GloVe 50 d, non-static"), ("rand300", "rand 300 d")):
+            f32, bf16 = steps[f"cnn/bucketed/{what}/float32"], steps[f"cnn/bucketed/{what}/mixed_bfloat16"]
+            lines.append(f"| {label} | {f32:.2f} s/epoch | {bf16:.2f} s/epoch | {f32 / bf16:.2f}× |")
     return "\n".join(lines) + "\n"
+
+
+def accuracy_against_v01(by_grid: dict) -> list[str]:
+    """Per embedding mode: the defaults' mean accuracy against v0.1's on the same folds/seeds, with
+    the paired 95% t-interval of the difference (the acceptance test for a new default)."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    lines = []
+    for grid, pair in by_grid.items():
+        name, variant = split_name(grid)
+        old = by_grid.get(f"{name}@v0.1", {}).get("suite")
+        if variant != "default" or "suite" not in pair or old is None:
+            continue
+        keys = ["embedding", "fold", "seed", "train_size"]
+        merged = pd.DataFrame(pair["suite"]["paired"]).merge(pd.DataFrame(old["paired"]), on=keys,
+                                                              suffixes=("_new", "_old"))
+        lines += ["", f"{name}: defaults against v0.1, paired by fold (accuracy %):", "",
+                  "| mode | pairs | v0.1 | defaults | difference | paired 95% CI | within 0.5 and CI covers 0? |",
+                  "|---|---|---|---|---|---|---|"]
+        for mode, group in merged.groupby("embedding"):
+            diff = (group["accuracy_new"] - group["accuracy_old"]).to_numpy() * 100
+            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+            ok = abs(diff.mean()) <= 0.5 and diff.mean() - half <= 0 <= diff.mean() + half
+            lines.append(f"| {mode} | {len(diff)} | {group['accuracy_old'].mean() * 100:.2f} "
+                         f"| {group['accuracy_new'].mean() * 100:.2f} | {diff.mean():+.2f} "
+                         f"| [{diff.mean() - half:+.2f}, {diff.mean() + half:+.2f}] | {'yes' if ok else 'no'} |")
+    return lines
 
 
 def write_doc(table: str) -> None:
@@ -216,7 +331,8 @@ def write_doc(table: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--grids", nargs="+", default=["kim_mr", "qi_curve"], choices=["kim_mr", "qi_curve"])
+    parser.add_argument("--grids", nargs="+", default=["kim_mr", "kim_mr@v0.1", "qi_curve"],
+                        help="kim_mr, qi_curve, each optionally @v0.1 (release 0.1's settings)")
     parser.add_argument("--naive-every", nargs="+", default=["1"],
                         help="run the baseline on every K-th run only: K for all grids, or GRID=K ...; "
                              "pick K coprime with the number of embedding modes so every mode is sampled")
@@ -236,7 +352,7 @@ def main() -> None:
     for grid in args.grids:
         results.append(_run_phase(["suite", grid, str(args.workers)]))
         print(render(results, steps), flush=True)
-        if not args.skip_naive:
+        if not args.skip_naive and split_name(grid)[1] == "default":
             every = dict(item.split("=") if "=" in item else (grid, item) for item in args.naive_every)
             results.append(_run_phase(["naive", grid, every.get(grid, "1")]))
             print(render(results, steps), flush=True)

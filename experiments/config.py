@@ -20,7 +20,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationI
                       model_validator)
 
 from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids, load_dataset
-from embedlab.data.vectors import vectors_fingerprint, vectors_ids
+from embedlab.data.vectors import vectors_card, vectors_fingerprint, vectors_ids
 from embedlab.data.word2vec import parse_w2v_id
 
 W2V_CORPORA = ("wikitext2", "train")
@@ -109,6 +109,14 @@ def _vectors_fingerprint(ref: str) -> str:
     return f"{ref}#sha256={_file_sha256(path, Path(path).stat().st_mtime)}"
 
 
+def _vectors_dim(ref: str) -> int | None:
+    """The width of a vectors reference, where it is known without loading them."""
+    if ref in vectors_ids():
+        return vectors_card(ref).dim
+    parsed = parse_w2v_id(ref)
+    return parsed[2] if parsed else None
+
+
 def _fingerprint(ref: "str | UserDatasetConfig") -> str:
     if isinstance(ref, UserDatasetConfig):
         return "file:" + load_user_data(ref).meta["sha256"]
@@ -184,6 +192,12 @@ class TrainingConfig(_Section):
     sparse_updates: bool = Field(True, description="adam: update only the embedding rows in the batch")
     threads: int = Field(1, ge=1, le=256, description="TF threads per run; results depend on it")
     save_embeddings: bool = Field(False, description="write the trained table to the run dir (analyses)")
+    batching: Literal["bucketed", "fixed"] = Field(
+        "bucketed", description="bucketed: texts of similar length batched together, each batch padded to "
+                                "its own longest text; fixed: every batch padded to the training split's longest")
+    precision: Literal["auto", "float32", "mixed_bfloat16"] = Field(
+        "auto", description="auto: mixed_bfloat16 where the CPU computes bfloat16 natively and the "
+                            "embedding is wide enough for it to pay (see hardware.py), else float32")
 
 
 class GridConfig(_Section):
@@ -334,13 +348,29 @@ class ExperimentConfig(_Section):
                     self.vectors_axis(), self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
                 runs.append(RunSpec(experiment=self.name, data=data, vectors=vectors, model=self.model,
                                     word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
-                                    training=self.training, model_name=model, embedding=embedding, seed=seed,
-                                    fold=fold, train_size=size))
+                                    training=self.training_for(vectors), model_name=model, embedding=embedding,
+                                    seed=seed, fold=fold, train_size=size))
         return runs
+
+    def training_for(self, vectors: str | None) -> TrainingConfig:
+        """``training`` with ``precision: auto`` resolved for the embedding width these vectors give."""
+        if self.training.precision != "auto":
+            return self.training
+        from embedlab.experiments.hardware import auto_precision
+
+        width = _vectors_dim(vectors) if vectors else self.model.embedding_dim
+        return self.training.model_copy(update={"precision": auto_precision(width)})
+
+
+# Settings added since run ids were first recorded (v0.1), with the value that gives v0.1's behaviour.
+LEGACY_VALUES: dict[tuple[str, str], Any] = {
+    ("training", "batching"): "fixed",
+    ("training", "precision"): "float32",
+}
 
 
 class RunSpec(_Section):
-    """One fully resolved training run."""
+    """One fully resolved training run (``training.precision`` is never ``auto`` here)."""
 
     experiment: str
     data: DataConfig
@@ -355,8 +385,15 @@ class RunSpec(_Section):
     train_size: float
 
     def identity(self) -> dict[str, Any]:
-        """Everything that determines the run's result, including the data and vectors' content."""
+        """Everything that determines the run's result, including the data and vectors' content.
+
+        A setting added after runs were first recorded is left out while it has the value that
+        reproduces the behaviour from before it existed, so those runs keep their ids and results.
+        """
         settings = self.model_dump(mode="json", exclude={"experiment"})
+        for (section, key), legacy in LEGACY_VALUES.items():
+            if settings[section] is not None and settings[section].get(key, legacy) == legacy:
+                settings[section].pop(key, None)
         settings["data_fingerprint"] = _fingerprint(self.data.dataset)
         settings["vectors_fingerprint"] = _vectors_fingerprint(self.vectors) if self.vectors else None
         return settings

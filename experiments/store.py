@@ -30,7 +30,7 @@ _COLUMNS = {
     "accuracy": "REAL", "macro_f1": "REAL", "loss": "REAL",
     "epochs": "INTEGER", "best_epoch": "INTEGER", "train_seconds": "REAL", "total_seconds": "REAL",
     "n_train": "INTEGER", "n_dev": "INTEGER", "n_test": "INTEGER", "vocab_size": "INTEGER",
-    "sequence_length": "INTEGER",
+    "sequence_length": "INTEGER", "batching": "TEXT", "precision": "TEXT",
     "coverage_hits": "INTEGER", "coverage_misses": "INTEGER",
     "coverage_type_share": "REAL", "coverage_token_share": "REAL",
     "config_hash": "TEXT", "config_json": "TEXT", "versions_json": "TEXT",
@@ -50,6 +50,15 @@ def _alive(host: str, pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Schema migration: a DB written by an earlier version gains the columns added since (NULL in
+    its old rows), so old and new runs live in one table."""
+    present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+    for name, kind in _COLUMNS.items():
+        if name not in present:
+            connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind.split(' CHECK')[0]}")
 
 
 class ResultsStore:
@@ -72,6 +81,7 @@ class ResultsStore:
         connection.execute("PRAGMA journal_mode=WAL")
         columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
         connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+        _add_missing_columns(connection)
         connection.execute("CREATE TABLE IF NOT EXISTS claims (run_id TEXT PRIMARY KEY, host TEXT, pid INTEGER, "
                            "claimed_at TEXT)")
         return connection

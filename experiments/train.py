@@ -7,7 +7,9 @@ builds the model, fits it with early stopping on the dev set and evaluates on th
 
 from __future__ import annotations
 
+import itertools
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -164,9 +166,97 @@ def _pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: i
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(2).with_options(_no_autotune(tf))
+
+
+def _no_autotune(tf):
     options = tf.data.Options()
     options.autotune.enabled = False
-    return dataset.batch(batch_size).prefetch(2).with_options(options)
+    return options
+
+
+# A training epoch sorts its shuffled examples by length within pools of this many batches, so a
+# batch holds texts of similar length while batch composition still changes every epoch.
+POOL_BATCHES = 50
+
+
+def text_lengths(x: np.ndarray) -> np.ndarray:
+    """Tokens per row of a post-padded id matrix (up to its last non-padding id)."""
+    nonzero = x != 0
+    return np.where(nonzero.any(axis=1), x.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def batch_plan(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Example positions of each batch, texts of similar length together.
+
+    Without ``rng`` (evaluation) the examples are sorted by length. With it (training) they are
+    shuffled, sorted by length within pools of :data:`POOL_BATCHES` batches, cut into batches, and
+    the batches shuffled: the "sortish" sampler of fairseq and AllenNLP's bucket iterator.
+    """
+    if rng is None:
+        order = np.argsort(lengths, kind="stable")
+    else:
+        shuffled = rng.permutation(len(lengths))
+        pool = batch_size * POOL_BATCHES
+        order = np.concatenate([chunk[np.argsort(lengths[chunk], kind="stable")]
+                                for chunk in np.split(shuffled, range(pool, len(shuffled), pool))])
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_length: int,
+                       shuffle_seed: int | None):
+    """Batches padded to their own longest text (at least ``min_length``), from :func:`batch_plan`.
+
+    Returns the dataset and, for evaluation (no shuffle), the example order it yields.
+    """
+    lengths = text_lengths(x)
+    epochs = itertools.count()
+
+    def batches():
+        rng = None if shuffle_seed is None else np.random.default_rng([shuffle_seed, next(epochs)])
+        for index in batch_plan(lengths, batch_size, rng):
+            width = max(int(lengths[index].max()), min_length)
+            yield x[index, :width], y[index]
+
+    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.as_dtype(y.dtype)))
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    # A known number of batches: Keras otherwise warns that the input "ran out of data" each fit.
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(-(-len(x) // batch_size)))
+    order = np.concatenate(batch_plan(lengths, batch_size, None)) if shuffle_seed is None else None
+    return dataset.prefetch(2).with_options(_no_autotune(tf)), order
+
+
+class _Batches:
+    """The run's input pipelines for one batching scheme (``training.batching``)."""
+
+    def __init__(self, tf, run: RunSpec, min_length: int):
+        self.tf, self.bucketed, self.min_length = tf, run.training.batching == "bucketed", min_length
+
+    def fit(self, x, y, batch_size: int, seed: int):
+        if self.bucketed:
+            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, seed)[0]
+        return _pipeline(self.tf, x, y, batch_size, shuffle_seed=seed)
+
+    def evaluate(self, x, y, batch_size: int = 256):
+        """(dataset, order): ``order[i]`` is the row of ``x`` of the dataset's i-th example."""
+        if self.bucketed:
+            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, None)
+        return _pipeline(self.tf, x, y, batch_size, shuffle_seed=None), np.arange(len(x))
+
+
+@contextmanager
+def dtype_policy(keras, precision: str):
+    """Builds layers under ``precision`` (``float32`` or ``mixed_bfloat16``), then restores float32.
+
+    The policy is process-wide in Keras, and a worker trains many runs one after another."""
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy("float32")
 
 
 _determinism_enabled = False
@@ -236,12 +326,16 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     clock = time.perf_counter()
     configure_threads(run.training.threads)
     _seed_everything(run.seed, run.training.deterministic)
+    if run.training.precision not in ("float32", "mixed_bfloat16"):
+        raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
     builder = get_builder(run.model_name)
-    options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} \
-        if run.model_name == "cnn" else {}
-    model = builder(sequence_length=prepared.x_fit.shape[1], num_classes=prepared.num_classes,
-                    embedding_matrix=prepared.matrix, embedding=run.embedding, dropout=run.model.dropout,
-                    max_norm=run.model.max_norm, **options)
+    is_cnn = run.model_name == "cnn"
+    options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} if is_cnn else {}
+    batches = _Batches(tf, run, min_length=max(run.model.filter_sizes) if is_cnn else 1)
+    with dtype_policy(keras, run.training.precision):
+        model = builder(sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
+                        num_classes=prepared.num_classes, embedding_matrix=prepared.matrix,
+                        embedding=run.embedding, dropout=run.model.dropout, max_norm=run.model.max_norm, **options)
     model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate,
                                        run.training.sparse_updates),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -255,8 +349,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
                                             restore_best_weights=True)
     started = time.perf_counter()
     history = model.fit(
-        _pipeline(tf, prepared.x_fit, prepared.y_fit, run.training.batch_size, shuffle_seed=run.seed),
-        validation_data=_pipeline(tf, prepared.x_dev, prepared.y_dev, 256, shuffle_seed=None),
+        batches.fit(prepared.x_fit, prepared.y_fit, run.training.batch_size, seed=run.seed),
+        validation_data=batches.evaluate(prepared.x_dev, prepared.y_dev)[0],
         epochs=run.training.max_epochs, shuffle=False, verbose=0,
         callbacks=[timer, stopper, keras.callbacks.TerminateOnNaN()])
     train_seconds = time.perf_counter() - started
@@ -265,7 +359,9 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
         raise NonFiniteLossError(f"training loss became non-finite at epoch {len(losses)}: {losses[-1]}")
 
     clock = time.perf_counter()
-    probabilities = model.predict(_pipeline(tf, prepared.x_test, prepared.y_test, 256, None), verbose=0)
+    test_data, order = batches.evaluate(prepared.x_test, prepared.y_test)
+    probabilities = np.empty((len(order), prepared.num_classes), dtype=np.float32)
+    probabilities[order] = model.predict(test_data, verbose=0)
     timings["predict_seconds"] = time.perf_counter() - clock
     timings["fit_seconds"] = train_seconds
     predicted = probabilities.argmax(axis=1)
@@ -288,7 +384,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
                    "predicted": predicted.tolist(), "confidence": probabilities.max(axis=1).round(5).tolist()}
     sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
              "n_test": int(len(prepared.y_test)), "vocab_size": len(prepared.vocab),
-             "sequence_length": int(prepared.x_fit.shape[1])}
+             "sequence_length": int(prepared.x_fit.shape[1]), "batching": run.training.batching,
+             "precision": run.training.precision}
     embeddings = None
     if run.training.save_embeddings:  # the fine-tuned channel for multichannel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]

@@ -8,13 +8,13 @@ import numpy as np
 from embedlab.models.embedding import classifier_model, embed_tokens
 
 
-def build_bag_of_embeddings(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
+def build_bag_of_embeddings(sequence_length: int | None, num_classes: int, embedding_matrix: np.ndarray,
                             embedding: str = "rand", dropout: float = 0.5, max_norm: float = 3.0
                             ) -> keras.Model:
     """Builds mean pooling over (masked) word vectors → dropout → softmax.
 
     Args:
-        sequence_length (int): Padded input length.
+        sequence_length (int | None): Padded input length; None for batches of varying length.
         num_classes (int): Output classes.
         embedding_matrix (np.ndarray): ``(vocab_size, dim)`` initial embedding table.
         embedding (str): ``rand``, ``static`` or ``non-static`` (one channel only).

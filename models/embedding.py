@@ -48,7 +48,8 @@ def classifier_model(token_ids, features, embedding_layers, embedding_matrix: np
     """Closes a model: dropout → softmax layer with a max-norm constraint (Kim's s), then loads
     the embedding tables. Shared by every model so their heads cannot drift apart."""
     features = keras.layers.Dropout(dropout, name="dropout")(features)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier",
+    # float32 whatever the policy: the softmax and the loss stay exact under mixed bfloat16.
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier", dtype="float32",
                                  kernel_constraint=keras.constraints.MaxNorm(max_norm))(features)
     model = keras.Model(token_ids, outputs, name=name)
     load_embedding_weights(embedding_layers, embedding_matrix)

@@ -8,13 +8,14 @@ import numpy as np
 from embedlab.models.embedding import classifier_model, embed_tokens
 
 
-def build_kim_cnn(sequence_length: int, num_classes: int, embedding_matrix: np.ndarray,
+def build_kim_cnn(sequence_length: int | None, num_classes: int, embedding_matrix: np.ndarray,
                   embedding: str = "rand", filter_sizes: tuple[int, ...] = (3, 4, 5),
                   num_filters: int = 100, dropout: float = 0.5, max_norm: float = 3.0) -> keras.Model:
     """Builds Kim's CNN: windows of several widths, ReLU, 1-max pooling, dropout, softmax.
 
     Args:
-        sequence_length (int): Padded input length (at least the widest filter).
+        sequence_length (int | None): Padded input length (at least the widest filter); None for
+            batches of varying length (each then padded to at least the widest filter).
         num_classes (int): Output classes.
         embedding_matrix (np.ndarray): ``(vocab_size, dim)`` initial embedding table.
         embedding (str): Embedding mode (see :func:`embed_tokens`).
@@ -26,7 +27,7 @@ def build_kim_cnn(sequence_length: int, num_classes: int, embedding_matrix: np.n
     Returns:
         keras.Model: Uncompiled model taking ``(batch, sequence_length)`` int ids.
     """
-    if sequence_length < max(filter_sizes):
+    if sequence_length is not None and sequence_length < max(filter_sizes):
         raise ValueError(f"sequence_length {sequence_length} is shorter than the widest filter {max(filter_sizes)}")
     token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
     embedded, embedding_layers = embed_tokens(token_ids, embedding, embedding_matrix)

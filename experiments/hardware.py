@@ -1,0 +1,39 @@
+"""What this CPU can do, and the numeric precision a run gets from ``training.precision: auto``.
+
+Importable without TensorFlow (config expansion calls it).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+# Embedding widths from which mixed bfloat16 was measured to pay on a CPU with native bf16
+# (docs/PERFORMANCE.md, "bfloat16"): the convolutions over a 300-d input are ~1.4x faster, while at
+# 50-100 dimensions the casts eat most of the gain and float32 stays the default.
+BF16_MIN_WIDTH = 200
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU feature flags from /proc/cpuinfo (empty where it does not exist)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX512_BF16 or AMX-BF16)."""
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
+
+
+def auto_precision(width: int | None) -> str:
+    """``training.precision: auto`` for an embedding of this width (None: unknown → float32)."""
+    if width is not None and width >= BF16_MIN_WIDTH and cpu_has_bf16():
+        return "mixed_bfloat16"
+    return "float32"
