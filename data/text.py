@@ -78,11 +78,21 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words_)
 
-    def encode(self, token_lists: Sequence[Sequence[str]], length: int) -> np.ndarray:
-        """Maps token lists to a ``(n, length)`` int32 matrix, post-padded and truncated."""
-        out = np.zeros((len(token_lists), length), dtype=np.int32)
+    def extended(self, words: Iterable[str]) -> "Vocabulary":
+        """A copy with ``words`` appended after the fitted ones (counts unchanged: they were not seen
+        in training). Used by the open-vocabulary policy for test words that have a pretrained vector."""
+        copy = Vocabulary(self.min_count, self.max_size)
+        copy.words_ = [*self.words_, *[w for w in words if w not in self.index_]]
+        copy.index_ = {w: i for i, w in enumerate(copy.words_)}
+        copy.counts_ = self.counts_
+        return copy
+
+    def encode(self, token_lists: Sequence[Sequence[str]], length: int, offset: int = 0) -> np.ndarray:
+        """Maps token lists to an int32 matrix of ``length + 2 * offset`` columns: ``offset`` padding
+        ids, the first ``length`` tokens, then padding (so ``offset`` zeros at least on both sides)."""
+        out = np.zeros((len(token_lists), length + 2 * offset), dtype=np.int32)
         index = self.index_
         for row, tokens in enumerate(token_lists):
             ids = [index.get(t, UNK_ID) for t in tokens[:length]]
-            out[row, : len(ids)] = ids
+            out[row, offset: offset + len(ids)] = ids
         return out

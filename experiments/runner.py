@@ -75,7 +75,7 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: d
          error: str | None = None, total_seconds: float | None = None) -> dict:
     coverage = (result or {}).get("coverage") or {}
     return {
-        "run_id": run.run_id, "experiment": run.experiment, "status": status,
+        "run_id": run.run_id, "experiment": run.experiment, "status": status, "variant": run.variant,
         "dataset": dataset_name(run.data.dataset), "vectors": run.vectors, "model": run.model_name,
         "embedding": run.embedding, "seed": run.seed, "fold": run.fold, "train_size": run.train_size,
         **((result or {}).get("metrics") or {}), **((result or {}).get("sizes") or {}),

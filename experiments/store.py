@@ -31,6 +31,8 @@ _COLUMNS = {
     "epochs": "INTEGER", "best_epoch": "INTEGER", "train_seconds": "REAL", "total_seconds": "REAL",
     "n_train": "INTEGER", "n_dev": "INTEGER", "n_test": "INTEGER", "vocab_size": "INTEGER",
     "sequence_length": "INTEGER", "batching": "TEXT", "precision": "TEXT",
+    "test_tokens_in_training": "INTEGER", "test_tokens_vectors_only": "INTEGER", "test_tokens_unknown": "INTEGER",
+    "variant": "TEXT",
     "coverage_hits": "INTEGER", "coverage_misses": "INTEGER",
     "coverage_type_share": "REAL", "coverage_token_share": "REAL",
     "config_hash": "TEXT", "config_json": "TEXT", "versions_json": "TEXT",

@@ -23,7 +23,9 @@ from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, lo
                                    vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
-from embedlab.experiments.config import RunSpec, dataset_name, load_any_dataset
+from embedlab.experiments.config import LEGACY_EMBEDDING_DIM, RunSpec, dataset_name, load_any_dataset
+
+UNKNOWN_SCALE = 0.25  # Kim 2014: words without a pretrained vector get U[-0.25, 0.25]
 from embedlab.models import get_builder, import_keras_quietly
 
 
@@ -44,6 +46,8 @@ class PreparedSplit:
         matrix: Initial embedding table.
         coverage: Pretrained-vector coverage of the vocabulary (None for rand without vectors).
         num_classes: Number of classes.
+        pad_after: Padding ids every text has after its last token (``data.padding: kim``).
+        test_words: How the test tokens were resolved (training vocabulary, vectors, neither).
     """
 
     x_fit: np.ndarray
@@ -57,6 +61,8 @@ class PreparedSplit:
     matrix: np.ndarray
     coverage: Coverage | None
     num_classes: int
+    pad_after: int = 0
+    test_words: "TestWords | None" = None
 
 
 @lru_cache(maxsize=8)
@@ -106,17 +112,78 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
 
     vocab = Vocabulary(min_count=run.data.min_count).fit(tokens[i] for i in train)
     longest = max(len(tokens[i]) for i in train)
-    length = max(min(longest, run.data.max_length), max(run.model.filter_sizes))
-    encode = lambda idx: vocab.encode([tokens[i] for i in idx], length)  # noqa: E731
+    widest = max(run.model.filter_sizes)
+    offset = widest - 1 if run.data.padding == "kim" else 0
+    length = max(min(longest, run.data.max_length) + 2 * offset, widest) - 2 * offset
 
     vectors = resolve_vectors(run, [tokens[i] for i in train], train_key=hash(train.tobytes()))
-    dim = vectors.dim if vectors is not None else run.model.embedding_dim
     use_pretrained = run.embedding != "rand"
-    matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed)
+    dim = vectors.dim if vectors is not None and (use_pretrained or run.model.embedding_dim is None) \
+        else (run.model.embedding_dim or LEGACY_EMBEDDING_DIM)
+    scale = UNKNOWN_SCALE if run.data.unknown_init == "kim" else float(np.sqrt(3) * vectors.std)
+    matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed,
+                                              unknown_scale=scale)
     if not use_pretrained and vectors is not None:
         coverage = vector_coverage(vocab, vectors)  # rand runs report what the vectors would have covered
+    test_words = TestWords.of([tokens[i] for i in test], vocab, vectors)
+    if use_pretrained and run.data.vocabulary == "open" and test_words.vectors_only:
+        # Test words unseen in training keep their pretrained vector: rows after the training
+        # vocabulary, which no training batch touches, so non-static leaves them untuned.
+        vocab = vocab.extended(test_words.vectors_only)
+        rows = [vectors.index[w] for w in test_words.vectors_only]
+        matrix = np.vstack([matrix, np.asarray(vectors.matrix[rows], dtype=np.float32)])
+
+    def encode(idx):
+        return vocab.encode([tokens[i] for i in idx], length, offset)
+
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
-                         test, vocab, matrix, coverage, len(dataset.card.classes))
+                         test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
+                         test_words=test_words)
+
+
+@dataclass(frozen=True)
+class TestWords:
+    """How the test tokens of a run are resolved, counted before any policy applies.
+
+    Attributes:
+        in_training (int): Test tokens whose word is in the training vocabulary.
+        vectors_only (list[str]): Words unseen in training (or below ``min_count``) that the vectors
+            have, in first-seen order; under ``vocabulary: open`` they keep their pretrained vector.
+        vectors_only_tokens (int): Test tokens of those words.
+        unknown_tokens (int): Test tokens in neither (always ``<unk>``).
+        per_example (list[dict]): Per test example: ``rarest`` (training count of its rarest token),
+            ``unseen_vectors`` and ``unseen_nowhere`` (token counts), what the frequency analysis reads.
+    """
+
+    in_training: int
+    vectors_only: list[str]
+    vectors_only_tokens: int
+    unknown_tokens: int
+    per_example: list[dict]
+
+    @classmethod
+    def of(cls, token_lists, vocab: Vocabulary, vectors: Vectors | None) -> "TestWords":
+        known, counts = vocab.index_, vocab.counts_
+        in_vectors = vectors.index if vectors is not None else {}
+        extra: dict[str, None] = {}
+        totals = {"train": 0, "vectors": 0, "nowhere": 0}
+        per_example = []
+        for tokens in token_lists:
+            seen = {"train": 0, "vectors": 0, "nowhere": 0}
+            for token in tokens:
+                where = "train" if token in known else "vectors" if token in in_vectors else "nowhere"
+                seen[where] += 1
+                if where == "vectors":
+                    extra.setdefault(token)
+            for key in totals:
+                totals[key] += seen[key]
+            per_example.append({"rarest": min((counts.get(t, 0) for t in tokens), default=0),
+                                "unseen_vectors": seen["vectors"], "unseen_nowhere": seen["nowhere"]})
+        return cls(totals["train"], list(extra), totals["vectors"], totals["nowhere"], per_example)
+
+    def counts(self) -> dict:
+        return {"test_tokens_in_training": self.in_training, "test_tokens_vectors_only": self.vectors_only_tokens,
+                "test_tokens_unknown": self.unknown_tokens}
 
 
 _vectors_memo: dict = {}
@@ -207,12 +274,12 @@ def batch_plan(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | 
 
 
 def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_length: int,
-                       shuffle_seed: int | None):
+                       shuffle_seed: int | None, pad_after: int = 0):
     """Batches padded to their own longest text (at least ``min_length``), from :func:`batch_plan`.
 
     Returns the dataset and, for evaluation (no shuffle), the example order it yields.
     """
-    lengths = text_lengths(x)
+    lengths = np.minimum(text_lengths(x) + pad_after, x.shape[1])
     epochs = itertools.count()
 
     def batches():
@@ -232,18 +299,19 @@ def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_le
 class _Batches:
     """The run's input pipelines for one batching scheme (``training.batching``)."""
 
-    def __init__(self, tf, run: RunSpec, min_length: int):
+    def __init__(self, tf, run: RunSpec, min_length: int, pad_after: int):
         self.tf, self.bucketed, self.min_length = tf, run.training.batching == "bucketed", min_length
+        self.pad_after = pad_after
 
     def fit(self, x, y, batch_size: int, seed: int):
         if self.bucketed:
-            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, seed)[0]
+            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, seed, self.pad_after)[0]
         return _pipeline(self.tf, x, y, batch_size, shuffle_seed=seed)
 
     def evaluate(self, x, y, batch_size: int = 256):
         """(dataset, order): ``order[i]`` is the row of ``x`` of the dataset's i-th example."""
         if self.bucketed:
-            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, None)
+            return _bucketed_pipeline(self.tf, x, y, batch_size, self.min_length, None, self.pad_after)
         return _pipeline(self.tf, x, y, batch_size, shuffle_seed=None), np.arange(len(x))
 
 
@@ -331,7 +399,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     builder = get_builder(run.model_name)
     is_cnn = run.model_name == "cnn"
     options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} if is_cnn else {}
-    batches = _Batches(tf, run, min_length=max(run.model.filter_sizes) if is_cnn else 1)
+    batches = _Batches(tf, run, min_length=max(run.model.filter_sizes) if is_cnn else 1,
+                       pad_after=prepared.pad_after)
     with dtype_policy(keras, run.training.precision):
         model = builder(sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
                         num_classes=prepared.num_classes, embedding_matrix=prepared.matrix,
@@ -382,10 +451,14 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     ]
     predictions = {"index": prepared.test_indices.tolist(), "label": prepared.y_test.tolist(),
                    "predicted": predicted.tolist(), "confidence": probabilities.max(axis=1).round(5).tolist()}
+    if prepared.test_words is not None:  # what the frequency analysis needs, recorded at training time
+        for key in ("rarest", "unseen_vectors", "unseen_nowhere"):
+            predictions[key] = [example[key] for example in prepared.test_words.per_example]
     sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
              "n_test": int(len(prepared.y_test)), "vocab_size": len(prepared.vocab),
              "sequence_length": int(prepared.x_fit.shape[1]), "batching": run.training.batching,
-             "precision": run.training.precision}
+             "precision": run.training.precision,
+             **(prepared.test_words.counts() if prepared.test_words is not None else {})}
     embeddings = None
     if run.training.save_embeddings:  # the fine-tuned channel for multichannel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
