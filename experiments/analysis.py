@@ -19,6 +19,11 @@ import pandas as pd
 
 FREQUENCY_BUCKETS = [(0, 0, "0 (unseen)"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"),
                      (5, 9, "5-9"), (10, 99, "10-99"), (100, 999, "100-999"), (1000, np.inf, ">=1000")]
+# Runs recorded since the open-vocabulary policy store per test example whether its unseen words have
+# a pretrained vector: the "0 (unseen)" bucket then splits in two (rarest word unseen in training,
+# and some unseen word in no vectors either / every unseen word in the vectors).
+UNSEEN_NOWHERE, UNSEEN_IN_VECTORS = "0 (unseen, no vector)", "0 (unseen, in vectors)"
+RAREST_ORDER = [UNSEEN_NOWHERE, UNSEEN_IN_VECTORS] + [label for _, _, label in FREQUENCY_BUCKETS]
 UNSEEN_BUCKETS = [(0.0, 0.0, "0%"), (1e-9, 0.1, "(0, 10%]"), (0.1 + 1e-9, 0.25, "(10, 25%]"),
                   (0.25 + 1e-9, 1.0, "> 25%")]
 PROBE_WORDS = ("good", "bad", "n't", "great", "boring", "funny", "cat", "dog", "movie", "love", "awful")
@@ -58,7 +63,8 @@ def gains_by_size(curve: pd.DataFrame) -> pd.DataFrame:
             rows.append({**dict(zip(keys, key)), "embedding": row["embedding"], "n_train": base.loc[key, "n_train"],
                          "rand": base.loc[key, "mean"], "pretrained": row["mean"],
                          "gain": row["mean"] - base.loc[key, "mean"]})
-    return pd.DataFrame(rows)
+    # Typed columns even when empty (a grid without rand has no gains, and the report says so).
+    return pd.DataFrame(rows, columns=[*keys, "embedding", "n_train", "rand", "pretrained", "gain"])
 
 
 def sweet_spot_sentences(gains: pd.DataFrame) -> list[str]:
@@ -156,7 +162,7 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
 # ---------------------------------------------------------------- frequency analysis
 
 
-FREQUENCY_KEYS = ["dataset", "vectors", "model", "train_size"]
+FREQUENCY_KEYS = ["variant", "dataset", "vectors", "model", "train_size"]
 
 
 @lru_cache(maxsize=256)
@@ -183,17 +189,51 @@ def _test_buckets(config_text: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rarest_label(rarest: int, unseen_vectors: int, unseen_nowhere: int) -> str:
+    if rarest > 0:
+        return bucket(rarest, FREQUENCY_BUCKETS)
+    return UNSEEN_NOWHERE if unseen_nowhere > 0 else UNSEEN_IN_VECTORS
+
+
+@lru_cache(maxsize=64)
+def _dataset_token_counts(dataset_ref_json: str) -> dict[int, int]:
+    import json
+
+    from embedlab.experiments.config import DataConfig
+    from embedlab.experiments.train import _tokenized
+
+    _, tokens = _tokenized(DataConfig.model_validate(json.loads(dataset_ref_json)).dataset)
+    return {i: len(t) for i, t in enumerate(tokens)}
+
+
+def _token_counts(run_dir: Path, predictions: pd.DataFrame) -> list[int]:
+    """Tokens per test example (the unseen share's denominator), from the dataset's tokenisation."""
+    import json
+
+    import yaml
+
+    data = yaml.safe_load((run_dir / "config.yaml").read_text())["data"]
+    counts = _dataset_token_counts(json.dumps({"dataset": data["dataset"]}, sort_keys=True))
+    return [counts[int(i)] for i in predictions["index"]]
+
+
 def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> pd.DataFrame:
     """Accuracy per condition per bucket (``by`` = ``rarest`` or ``unseen``), with example counts."""
     parts = []
     for row in runs.itertuples():
         run_dir = Path(outdir) / "runs" / row.run_id
         predictions = pd.read_csv(run_dir / "predictions.csv")
-        buckets = _test_buckets((run_dir / "config.yaml").read_text())
-        merged = predictions.merge(buckets, on="index")
+        if "rarest" in predictions.columns:  # recorded at training time
+            merged = predictions.assign(rarest=[_rarest_label(*v) for v in predictions[
+                ["rarest", "unseen_vectors", "unseen_nowhere"]].itertuples(index=False)])
+            merged["unseen"] = [bucket((a + b) / max(n, 1), UNSEEN_BUCKETS) for a, b, n in zip(
+                merged["unseen_vectors"], merged["unseen_nowhere"], _token_counts(run_dir, merged))]
+        else:  # runs of v0.1: re-derived from the run's config
+            merged = predictions.merge(_test_buckets((run_dir / "config.yaml").read_text()), on="index")
         merged["correct"] = merged["label"] == merged["predicted"]
         summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
         summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,
+                                 variant=getattr(row, "variant", "–"),
                                  vectors=row.vectors, train_size=row.train_size, run_id=row.run_id)
         parts.append(summary)
     if not parts:
@@ -202,13 +242,15 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
     frame = pd.concat(parts).assign(vectors=lambda f: f["vectors"].fillna("–"))
     table = frame.groupby(FREQUENCY_KEYS + [by, "embedding"]).agg(
         accuracy=("mean", "mean"), examples=("size", "mean")).reset_index()
-    order = [label for _, _, label in (FREQUENCY_BUCKETS if by == "rarest" else UNSEEN_BUCKETS)]
+    order = RAREST_ORDER if by == "rarest" else [label for _, _, label in UNSEEN_BUCKETS]
+    order = [label for label in order if label in set(table[by])]
     table[by] = pd.Categorical(table[by], categories=order, ordered=True)
     return table.sort_values(FREQUENCY_KEYS + [by])
 
 
 def _per_bucket(table: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.Series]:
     """Accuracy per bucket with one column per condition, and the bucket's test examples."""
+    table = table if "variant" in table.columns else table.assign(variant="–")
     keys = FREQUENCY_KEYS + [by]
     wide = table.pivot_table(index=keys, columns="embedding", values="accuracy", observed=True)
     return wide, table.groupby(keys, observed=True)["examples"].mean()
@@ -219,11 +261,12 @@ def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
         return ""
     wide, examples = _per_bucket(table, by)
     conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
-    head = ["dataset", "vectors", "model", "size", "bucket", "test examples", *conditions,
+    head = ["variant", "dataset", "vectors", "model", "size", "bucket", "test examples", *conditions,
             *(f"{c} gain" for c in conditions if c != "rand")]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for key, row in wide.iterrows():
-        cells = [str(key[0]), str(key[1]), str(key[2]), f"{key[3]:g}", str(key[4]), f"{examples.loc[key]:.0f}"]
+        cells = [str(key[0]), str(key[1]), str(key[2]), str(key[3]), f"{key[4]:g}", str(key[5]),
+                 f"{examples.loc[key]:.0f}"]
         cells += [f"{row[c] * 100:.1f}" if pd.notna(row[c]) else "–" for c in conditions]
         cells += [f"{(row[c] - row['rand']) * 100:+.1f}" if "rand" in row and pd.notna(row[c]) else "–"
                   for c in conditions if c != "rand"]
@@ -231,7 +274,7 @@ def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
     return "\n".join(lines) + "\n"
 
 
-FREQUENCY_GROUPS = {"0 (unseen)": "rare (0-2)", "1": "rare (0-2)", "2": "rare (0-2)", "3": "middle (3-9)",
+FREQUENCY_GROUPS = {UNSEEN_NOWHERE: "rare (0-2)", UNSEEN_IN_VECTORS: "rare (0-2)", "0 (unseen)": "rare (0-2)", "1": "rare (0-2)", "2": "rare (0-2)", "3": "middle (3-9)",
                     "4": "middle (3-9)", "5-9": "middle (3-9)", "10-99": "frequent (>=10)",
                     "100-999": "frequent (>=10)", ">=1000": "frequent (>=10)"}
 
@@ -247,13 +290,13 @@ def pooled_frequency_markdown(table: pd.DataFrame) -> str:
     gains = wide[conditions].sub(wide["rand"], axis=0).mul(examples, axis=0).assign(examples=examples).reset_index()
     order = list(dict.fromkeys(FREQUENCY_GROUPS.values()))
     gains["group"] = pd.Categorical(gains["rarest"].astype(str).map(FREQUENCY_GROUPS), categories=order, ordered=True)
-    pooled = gains.groupby(["vectors", "model", "train_size", "group"], observed=True).agg(
+    pooled = gains.groupby(["variant", "vectors", "model", "train_size", "group"], observed=True).agg(
         {**{c: "sum" for c in conditions}, "examples": "sum", "dataset": "nunique"})
-    lines = ["| vectors | model | size | rarest word seen | datasets | test examples | "
-             + " | ".join(f"{c} gain" for c in conditions) + " |", "|---" * (6 + len(conditions)) + "|"]
-    for (vectors, model, size, group), row in pooled.iterrows():
+    lines = ["| variant | vectors | model | size | rarest word seen | datasets | test examples | "
+             + " | ".join(f"{c} gain" for c in conditions) + " |", "|---" * (7 + len(conditions)) + "|"]
+    for (variant, vectors, model, size, group), row in pooled.iterrows():
         cells = [f"{row[c] / row['examples'] * 100:+.1f}" for c in conditions]
-        lines.append(f"| {vectors} | {model} | {size:g} | {group} | {int(row['dataset'])} | {row['examples']:.0f} | "
+        lines.append(f"| {variant} | {vectors} | {model} | {size:g} | {group} | {int(row['dataset'])} | {row['examples']:.0f} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,63 @@
+"""Run identity: ids of the shipped configs are pinned, settings added since v0.1 leave v0.1's ids
+alone at their v0.1 value, and settings a condition does not use do not split runs."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from embedlab.experiments.config import ConfigError, ExperimentConfig, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+# sha256 over the sorted run ids of each shipped config, as release 0.1 computed them (checked
+# against a checkout of 4f13f8f). With v0.1's settings written out, today's code must give the same.
+V01_IDS = {"kim2014_table2.yaml": "a185929285cd", "qi2018_learning_curve.yaml": "90a6cc3dbb19",
+           "quickstart.yaml": "57b52e8aac13", "what_embeddings_learn.yaml": "bded07223917"}
+
+
+def _digest(config: ExperimentConfig) -> str:
+    return hashlib.sha256("".join(sorted(r.run_id for r in config.runs())).encode()).hexdigest()[:12]
+
+
+@pytest.mark.parametrize("name", sorted(V01_IDS))
+def test_v01_settings_keep_v01_run_ids(name):
+    path = REPO / "configs" / name
+    raw = yaml.safe_load(path.read_text())
+    raw.setdefault("training", {}).update(batching="fixed", precision="float32")
+    raw.setdefault("data", {}).update(vocabulary="train", padding="end", unknown_init="kim")
+    raw.pop("variants", None)
+    config = ExperimentConfig.model_validate(raw, context={"base_dir": path.parent})
+    assert _digest(config) == V01_IDS[name]
+
+
+def test_unused_settings_do_not_split_runs(write_config):
+    base = ("name: u\ndata: {dataset: mr, protocol: holdout}\nvectors: glove-6b-50d\n"
+            "grid: {embedding: [rand, static]}\n")
+    plain = {r.embedding: r.run_id for r in load_config(write_config(base)).runs()}
+    train_vocab = {r.embedding: r.run_id for r in load_config(write_config(
+        base.replace("protocol: holdout}", "protocol: holdout, vocabulary: train}"))).runs()}
+    wide_rand = {r.embedding: r.run_id for r in load_config(write_config(base + "model: {embedding_dim: 300}\n")).runs()}
+    assert train_vocab["rand"] == plain["rand"] and train_vocab["static"] != plain["static"]
+    assert wide_rand["static"] == plain["static"] and wide_rand["rand"] != plain["rand"]
+
+
+def test_an_embedding_dim_nothing_uses_is_refused(write_config):
+    text = "name: u\ndata: {dataset: mr}\nvectors: glove-6b-50d\nmodel: {embedding_dim: 300}\ngrid: {embedding: [static]}\n"
+    with pytest.raises(ConfigError, match="model.embedding_dim: 300 would not be used"):
+        load_config(write_config(text))
+
+
+def test_variants_share_runs_and_name_a_bad_key(write_config):
+    text = ("name: v\ndata: {dataset: mr, protocol: cv, folds: 2}\nvectors: glove-6b-50d\n"
+            "grid: {embedding: [rand, static]}\n"
+            "variants:\n  defaults: {}\n  closed: {data.vocabulary: train}\n")
+    config = load_config(write_config(text))
+    per_variant = config.variant_runs()
+    assert {k: len(v) for k, v in per_variant.items()} == {"defaults": 4, "closed": 4}
+    assert len(config.runs()) == 6  # rand is the same run under both variants
+    with pytest.raises(ConfigError, match=r"variants\.closed\.data\.vocabluary: unknown key \(allowed here: dataset"):
+        load_config(write_config(text.replace("data.vocabulary", "data.vocabluary")))
+    with pytest.raises(ConfigError, match="variants 'defaults' and 'same' give the same runs"):
+        load_config(write_config(text + "  same: {data.vocabulary: open}\n"))
