@@ -72,7 +72,7 @@ def test_report_files_from_a_real_run(write_config, tmp_path):
         assert f"### {heading}" in markdown
     assert "| good |" in markdown and "| AFINN-165 |" in markdown
     assert "| dataset | vectors | model | size | bucket | test examples |" in markdown
-    assert "| mr | glove-6b-50d | cnn | 1 | 0 (unseen) |" in markdown
+    assert "| mr | glove-6b-50d | cnn | 1 | 0 (unseen, in vectors) |" in markdown  # recorded at training
     html = (folder / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "<table>" in html and "<h3>Comparison" in html
     assert (folder / "summary.csv").exists() and "\\toprule" in (folder / "summary.tex").read_text()

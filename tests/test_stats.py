@@ -69,3 +69,21 @@ def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row(tmp_path):
     from embedlab.experiments.analysis import plot_dataset_gains
 
     assert plot_dataset_gains(gains, tmp_path / "gains.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_corrected_resampled_t_against_a_hand_computed_example():
+    from scipy import stats as st
+
+    from embedlab.experiments.stats import corrected_resampled_t
+
+    # 10 folds, n_test / n_train = 1/9: variance factor 1/10 + 1/9 = 0.2111…
+    diffs = np.array([0.02, 0.01, 0.03, -0.01, 0.02, 0.00, 0.04, 0.01, 0.02, 0.01])
+    result = corrected_resampled_t(diffs, n_train=900, n_test=100)
+    se = np.sqrt(diffs.var(ddof=1) * (1 / 10 + 100 / 900))  # s = 0.0143372, se = 0.0065875
+    assert abs(se - 0.0065875) < 1e-6
+    assert abs(result.mean - 0.015) < 1e-12
+    assert abs(result.p - 2 * st.t.sf(0.015 / se, 9)) < 1e-12 and 0.045 < result.p < 0.05  # 0.0488
+    plain = st.ttest_rel(diffs, np.zeros(10)).pvalue  # the uncorrected test claims far more
+    assert plain < 0.01 < result.p  # plain paired t: 0.0091
+    assert result.ci_low < 0.015 < result.ci_high and abs((result.ci_high - result.ci_low) / 2 - st.t.ppf(0.975, 9) * se) < 1e-12
+    assert np.isnan(corrected_resampled_t([0.01], 900, 100).p)
