@@ -94,9 +94,18 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
 
 
 def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """Each pretrained condition's gain over rand per group, on runs paired by seed and fold: mean,
-    bootstrap 95% CI, paired t-test and Wilcoxon p-values (one row per group and condition)."""
-    from embedlab.experiments.stats import paired_gain
+    """Each pretrained condition's gain over rand per group, on runs paired by seed and fold.
+
+    The test follows the design (:mod:`embedlab.experiments.stats`): runs paired by CV fold share
+    most of their training data, so they get Nadeau & Bengio's corrected resampled t-test and its
+    interval; runs paired by seed on one fixed split are independent, so they get the plain paired
+    t-test and a percentile-bootstrap interval. Holm's adjustment is over all rows of the table.
+    Columns: group keys, condition, pairs, gain, ci_low, ci_high, test, p, holm_p, wilcoxon_p,
+    effect (the mean difference over its standard deviation, Cohen's d_z).
+    """
+    import numpy as np
+
+    from embedlab.experiments.stats import corrected_resampled_t, holm, paired_gain
 
     if runs.empty or "rand" not in set(runs["embedding"]):
         return pd.DataFrame()
@@ -104,16 +113,27 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     rows = []
     for group, part in frame.groupby(GROUP_KEYS, dropna=False, sort=True):
         base = part[part["embedding"] == "rand"].set_index(["seed", "fold"])[metric]
+        cross_validated = bool((part["fold"] >= 0).any())
         for condition in CONDITION_ORDER[1:]:
             treated = part[part["embedding"] == condition].set_index(["seed", "fold"])[metric]
             shared = base.index.intersection(treated.index)
             if len(shared) == 0:
                 continue
             gain = paired_gain(treated.loc[shared].to_numpy(), base.loc[shared].to_numpy())
-            rows.append({**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": gain.n,
-                         "gain": gain.mean, "ci_low": gain.ci_low, "ci_high": gain.ci_high,
-                         "t_p": gain.t_p, "wilcoxon_p": gain.wilcoxon_p})
-    return pd.DataFrame(rows)
+            diffs = treated.loc[shared].to_numpy() - base.loc[shared].to_numpy()
+            row = {**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": gain.n, "gain": gain.mean,
+                   "ci_low": gain.ci_low, "ci_high": gain.ci_high, "test": "paired t", "p": gain.t_p,
+                   "wilcoxon_p": gain.wilcoxon_p,
+                   "effect": gain.mean / diffs.std(ddof=1) if gain.n > 1 and diffs.std(ddof=1) > 0 else np.nan}
+            if cross_validated:
+                n_train = float((part["n_train"] + part["n_dev"]).mean())
+                corrected = corrected_resampled_t(diffs, n_train, float(part["n_test"].mean()))
+                row.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, test="corrected t", p=corrected.p)
+            rows.append(row)
+    gains = pd.DataFrame(rows)
+    if not gains.empty:
+        gains["holm_p"] = holm(gains["p"].to_numpy())
+    return gains
 
 
 def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
@@ -122,11 +142,14 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     if gains.empty:
         return ""
     lines = ["| " + " | ".join(["variant", "dataset", "vectors", "model", "train_size", "condition", "pairs",
-                               "gain (pts)", "95% CI", "t-test p", "Wilcoxon p"]) + " |", "|---" * 11 + "|"]
+                               "gain (pts)", "95% CI", "effect d_z", "test", "p", "Holm p", "Wilcoxon p"])
+             + " |", "|---" * 14 + "|"]
     for row in gains.itertuples():
+        survives = "**" if pd.notna(row.holm_p) and row.holm_p < 0.05 else ""
         lines.append(f"| {row.variant} | {row.dataset} | {row.vectors} | {row.model} | {row.train_size:g} | {row.condition} "
-                     f"| {row.pairs} | {row.gain * 100:+.2f} | {_ci(row.ci_low, row.ci_high)} "
-                     f"| {_p(row.t_p)} | {_p(row.wilcoxon_p)} |")
+                     f"| {row.pairs} | {survives}{row.gain * 100:+.2f}{survives} | {_ci(row.ci_low, row.ci_high)} "
+                     f"| {'–' if pd.isna(row.effect) else f'{row.effect:+.2f}'} | {row.test} "
+                     f"| {_p(row.p)} | {_p(row.holm_p)} | {_p(row.wilcoxon_p)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -302,8 +325,13 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     gains = paired_gains_markdown(runs, metric)
     if gains:
         sections.append(("Gains over rand, paired by seed/fold",
-                         "95% CI: percentile bootstrap of the mean paired difference; p-values two-sided. "
-                         "The exact Wilcoxon test needs at least 6 pairs to reach p < 0.05.\n\n" + gains))
+                         "Pairs from cross-validation folds share most of their training data: their p-value "
+                         "and 95% CI come from Nadeau & Bengio's corrected resampled t-test (\"corrected t\"). "
+                         "Pairs from seeds on one fixed split are independent: plain paired t-test, with a "
+                         "percentile-bootstrap CI. p-values are two-sided; Holm p adjusts them for all the "
+                         "comparisons of this table, and gains in **bold** survive it at 0.05. Effect d_z = mean "
+                         "difference / its standard deviation. The exact Wilcoxon test needs at least 6 pairs "
+                         "to reach p < 0.05.\n\n" + gains))
     if not runs.empty and runs["train_size"].nunique() > 1:
         curve = analysis.learning_curve(runs, metric)
         size_gains = analysis.gains_by_size(curve)

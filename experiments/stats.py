@@ -110,3 +110,21 @@ def corrected_resampled_t(differences, n_train: float, n_test: float, confidence
     p = float(2 * stats.t.sf(abs(t), n - 1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * se)
     return CorrectedT(n, mean, mean - half, mean + half, p)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values (Holm 1979, "A simple sequentially rejective multiple test
+    procedure", Scand. J. Statist. 6): the i-th smallest of m p-values is multiplied by (m - i + 1),
+    made monotone, and capped at 1. Rejecting where the adjusted p < alpha controls the family-wise
+    error rate at alpha. NaNs are kept and not counted. (scipy has only FDR procedures; statsmodels'
+    ``multipletests(method="holm")`` gives the same numbers.)"""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted

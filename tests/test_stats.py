@@ -49,7 +49,7 @@ def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
                   ("static", 1, 0.75), ("static", 2, 0.76), ("static", 3, 0.80),
                   ("static", 4, 0.10)])  # seed 4 has no rand partner: not paired
     table = paired_gains_markdown(runs)
-    assert "| static | 3 | +5.00 |" in table
+    assert "| static | 3 | **+5.00** | [+4.00, +6.00] | +5.00 | paired t |" in table  # seeds: plain t, bootstrap CI
     summary = comparison_markdown(runs)
     assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
 
@@ -87,3 +87,35 @@ def test_corrected_resampled_t_against_a_hand_computed_example():
     assert plain < 0.01 < result.p  # plain paired t: 0.0091
     assert result.ci_low < 0.015 < result.ci_high and abs((result.ci_high - result.ci_low) / 2 - st.t.ppf(0.975, 9) * se) < 1e-12
     assert np.isnan(corrected_resampled_t([0.01], 900, 100).p)
+
+
+def test_holm_on_a_textbook_example():
+    from embedlab.experiments.stats import holm
+
+    # m = 4: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → monotone 0.06
+    adjusted = holm([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
+    with_nan = holm([0.02, float("nan"), 0.5])
+    assert np.isnan(with_nan[1]) and np.allclose(with_nan[[0, 2]], [0.04, 0.5])
+    assert holm([0.6, 0.7]).max() == 1.0
+
+
+def test_cv_pairs_get_the_corrected_test_and_holm_runs_over_the_table():
+    rng = np.random.default_rng(0)
+    rows = []
+    for fold in range(10):
+        base = 0.75 + rng.normal(0, 0.01)
+        rows += [("rand", fold, base), ("static", fold, base + 0.01 + rng.normal(0, 0.01)),
+                 ("non-static", fold, base + 0.03 + rng.normal(0, 0.01))]
+    frame = pd.DataFrame(rows, columns=["embedding", "fold", "accuracy"]).assign(
+        seed=0, dataset="mr", vectors="glove-6b-50d", model="cnn", train_size=1.0, n_train=8590, n_dev=955, n_test=1060)
+    gains = paired_gains(frame).set_index("condition")
+    assert set(gains["test"]) == {"corrected t"}
+    from scipy import stats as st
+
+    for condition in ("static", "non-static"):
+        diffs = (frame[frame.embedding == condition]["accuracy"].to_numpy()
+                 - frame[frame.embedding == "rand"]["accuracy"].to_numpy())
+        assert gains.loc[condition, "p"] > st.ttest_1samp(diffs, 0).pvalue  # the correction widens
+    ordered = gains["p"].sort_values()
+    assert np.isclose(gains.loc[ordered.index[0], "holm_p"], min(1, 2 * ordered.iloc[0]))
