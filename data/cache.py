@@ -29,6 +29,10 @@ def atomic_dir(final: Path):
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    # mkdtemp creates 0700; a finished folder gets the permissions any folder gets here (umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         yield tmp
         if final.exists():  # another process finished first; keep theirs

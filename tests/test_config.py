@@ -155,3 +155,9 @@ def test_saved_experiment_yaml_expands_to_the_same_runs(write_config):
     saved = yaml.safe_load(yaml.safe_dump(config.model_dump(mode="json")))
     again = ExperimentConfig.model_validate(saved).runs()
     assert [r.run_id for r in again] == [r.run_id for r in config.runs()] and len(again) == 10 + 1
+
+
+def test_a_key_written_twice_is_refused_with_both_lines(write_config):
+    text = "name: twice\ndata: {dataset: mr}\ntraining:\n  max_epochs: 5\n  batch_size: 50\n  max_epochs: 7\ngrid: {embedding: [rand]}\n"
+    with pytest.raises(ConfigError, match=r"key 'max_epochs' is written twice in one mapping \(line 4 and line 6\)"):
+        load_config(write_config(text))
