@@ -275,7 +275,8 @@ def batch_plan(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | 
 
 def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_length: int,
                        shuffle_seed: int | None, pad_after: int = 0):
-    """Batches padded to their own longest text (at least ``min_length``), from :func:`batch_plan`.
+    """Batches padded to their own longest text plus ``pad_after`` zeros (at least ``min_length``
+    columns, at most ``x``'s), from :func:`batch_plan`.
 
     Returns the dataset and, for evaluation (no shuffle), the example order it yields.
     """
@@ -399,8 +400,14 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     builder = get_builder(run.model_name)
     is_cnn = run.model_name == "cnn"
     options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} if is_cnn else {}
-    batches = _Batches(tf, run, min_length=max(run.model.filter_sizes) if is_cnn else 1,
-                       pad_after=prepared.pad_after)
+    # The CNN max-pools over every window, windows over padding included: with padding to the
+    # split's longest text nearly every text has windows wholly in padding (each worth relu(bias)) and
+    # windows straddling its end. Keeping at least the widest filter's worth of zeros after every text
+    # keeps both, so bucketed batches compute the same function as fixed padding; a masked model
+    # (mean of embeddings) needs none.
+    widest = max(run.model.filter_sizes)
+    batches = _Batches(tf, run, min_length=widest if is_cnn else 1,
+                       pad_after=max(widest, prepared.pad_after) if is_cnn else 0)
     with dtype_policy(keras, run.training.precision):
         model = builder(sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
                         num_classes=prepared.num_classes, embedding_matrix=prepared.matrix,
