@@ -256,7 +256,14 @@ def _per_bucket(table: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.Series]:
     return wide, table.groupby(keys, observed=True)["examples"].mean()
 
 
+# A bucket with fewer test examples per run than this is shown in parentheses: a gain of "+22 points"
+# from a handful of sentences is noise (one sentence is ±100/n points), not a finding.
+MIN_CELL_EXAMPLES = 30
+
+
 def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
+    """Accuracy per bucket and condition; buckets below :data:`MIN_CELL_EXAMPLES` test examples per
+    run are put in parentheses."""
     if table.empty:
         return ""
     wide, examples = _per_bucket(table, by)
@@ -267,8 +274,10 @@ def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
     for key, row in wide.iterrows():
         cells = [str(key[0]), str(key[1]), str(key[2]), str(key[3]), f"{key[4]:g}", str(key[5]),
                  f"{examples.loc[key]:.0f}"]
-        cells += [f"{row[c] * 100:.1f}" if pd.notna(row[c]) else "–" for c in conditions]
-        cells += [f"{(row[c] - row['rand']) * 100:+.1f}" if "rand" in row and pd.notna(row[c]) else "–"
+        small = examples.loc[key] < MIN_CELL_EXAMPLES
+        show = (lambda text: f"({text})") if small else (lambda text: text)  # noqa: E731
+        cells += [show(f"{row[c] * 100:.1f}") if pd.notna(row[c]) else "–" for c in conditions]
+        cells += [show(f"{(row[c] - row['rand']) * 100:+.1f}") if "rand" in row and pd.notna(row[c]) else "–"
                   for c in conditions if c != "rand"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -125,15 +125,31 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
                    "ci_low": gain.ci_low, "ci_high": gain.ci_high, "test": "paired t", "p": gain.t_p,
                    "wilcoxon_p": gain.wilcoxon_p,
                    "effect": gain.mean / diffs.std(ddof=1) if gain.n > 1 and diffs.std(ddof=1) > 0 else np.nan}
+            variance = diffs.var(ddof=1) / len(diffs) if len(diffs) > 1 else np.nan
             if cross_validated:
                 n_train = float((part["n_train"] + part["n_dev"]).mean())
                 corrected = corrected_resampled_t(diffs, n_train, float(part["n_test"].mean()))
                 row.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, test="corrected t", p=corrected.p)
+                variance = diffs.var(ddof=1) * (1 / len(diffs) + float(part["n_test"].mean()) / n_train) \
+                    if len(diffs) > 1 else np.nan
+            row["detectable"] = detectable_gain(variance, len(diffs))
             rows.append(row)
     gains = pd.DataFrame(rows)
     if not gains.empty:
         gains["holm_p"] = holm(gains["p"].to_numpy())
     return gains
+
+
+def detectable_gain(variance_of_mean: float, n: int, power: float = 0.8) -> float:
+    """The smallest mean gain the two-sided 0.05 t-test would detect with this power, given the
+    observed spread (standard approximation ``(t_0.975 + t_power) * SE`` with n - 1 degrees of
+    freedom): a power note for tables built on few pairs."""
+    import numpy as np
+    from scipy import stats
+
+    if n < 2 or not np.isfinite(variance_of_mean):
+        return float("nan")
+    return float((stats.t.ppf(0.975, n - 1) + stats.t.ppf(power, n - 1)) * np.sqrt(variance_of_mean))
 
 
 def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
@@ -142,14 +158,16 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     if gains.empty:
         return ""
     lines = ["| " + " | ".join(["variant", "dataset", "vectors", "model", "train_size", "condition", "pairs",
-                               "gain (pts)", "95% CI", "effect d_z", "test", "p", "Holm p", "Wilcoxon p"])
-             + " |", "|---" * 14 + "|"]
+                               "gain (pts)", "95% CI", "effect d_z", "test", "p", "Holm p", "Wilcoxon p",
+                               "detectable (pts)"])
+             + " |", "|---" * 15 + "|"]
     for row in gains.itertuples():
         survives = "**" if pd.notna(row.holm_p) and row.holm_p < 0.05 else ""
         lines.append(f"| {row.variant} | {row.dataset} | {row.vectors} | {row.model} | {row.train_size:g} | {row.condition} "
                      f"| {row.pairs} | {survives}{row.gain * 100:+.2f}{survives} | {_ci(row.ci_low, row.ci_high)} "
                      f"| {'–' if pd.isna(row.effect) else f'{row.effect:+.2f}'} | {row.test} "
-                     f"| {_p(row.p)} | {_p(row.holm_p)} | {_p(row.wilcoxon_p)} |")
+                     f"| {_p(row.p)} | {_p(row.holm_p)} | {_p(row.wilcoxon_p)} "
+                     f"| {'–' if pd.isna(row.detectable) else f'{row.detectable * 100:.2f}'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -298,6 +316,64 @@ def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str
     return "\n".join(lines) + "\n"
 
 
+def across_datasets_markdown(runs: pd.DataFrame, metric: str = "accuracy", figures_dir: Path | None = None) -> str:
+    """Demšar (2006)'s comparison over datasets, per variant, model and vector set: Wilcoxon
+    signed-rank of the per-dataset mean gains over rand (Holm-adjusted), and for three or more
+    conditions the Friedman test, Nemenyi's critical difference and a critical-difference diagram.
+    The unit is the dataset (its mean over folds/seeds), not the fold. Empty below 2 datasets."""
+    from embedlab.experiments.stats import compare_over_datasets, holm
+
+    full = with_variant(runs[runs["train_size"] == 1.0])
+    if full.empty or full["dataset"].nunique() < 2:
+        return ""
+    full = full.assign(vectors=full["vectors"].fillna("–"))
+    parts = []
+    for (variant, model, vectors), rows in full.groupby(["variant", "model", "vectors"], sort=True):
+        scores = rows.pivot_table(index="dataset", columns="embedding", values=metric, aggfunc="mean")
+        scores = scores[[c for c in CONDITION_ORDER if c in scores.columns]].dropna()
+        if len(scores) < 2 or scores.shape[1] < 2:
+            continue
+        result = compare_over_datasets(scores)
+        ranks = ", ".join(f"{c} {result.average_ranks[c]:.2f}" for c in result.conditions)
+        label = f"{model}, {vectors}" + ("" if variant == "–" else f", {variant}")
+        text = f"- **{label}**, {len(result.datasets)} datasets: average rank (1 = best) {ranks}."
+        if result.conditions[0] == "rand" and result.wilcoxon_p:
+            adjusted = holm(list(result.wilcoxon_p.values()))
+            tests = "; ".join(f"{c} p = {_p(p)} (Holm {_p(a)})" for (c, p), a in zip(result.wilcoxon_p.items(), adjusted))
+            text += f" Wilcoxon signed-rank of the per-dataset gains over rand: {tests}."
+        if result.nemenyi_p is not None:
+            text += (f" Friedman p = {_p(result.friedman_p)}; Nemenyi critical difference {result.critical_difference:.2f} "
+                     "ranks at 0.05.")
+            if figures_dir is not None:
+                path = _cd_diagram(result, figures_dir / f"cd_{variant}_{model}_{vectors}.png".replace("–", "none"), label)
+                text += f"\n\n  ![critical difference diagram]({path.name})"
+        parts.append(text)
+    if not parts:
+        return ""
+    return ("Over datasets (Demšar 2006): each dataset counts once, by its mean over folds/seeds. With few "
+            "datasets these tests have little power: a Wilcoxon p below 0.05 needs at least 6 datasets. "
+            "In the diagrams, conditions joined by a bar are not significantly different (Nemenyi, 0.05).\n\n"
+            + "\n".join(parts) + "\n")
+
+
+def _cd_diagram(result, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import scikit_posthocs
+
+    fig, ax = plt.subplots(figsize=(7, 2.4))
+    # The CD is in the title: the library's own CD bar is drawn over the rank axis' labels.
+    scikit_posthocs.critical_difference_diagram(pd.Series(result.average_ranks), result.nemenyi_p, ax=ax)
+    ax.set_title(f"{title}: average rank over {len(result.datasets)} datasets (CD {result.critical_difference:.2f})",
+                 fontsize=9, pad=24)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> list[tuple[str, str]]:
     """The report as (title, markdown body) sections; figures are written to ``figures_dir``."""
     from embedlab.experiments import analysis
@@ -319,6 +395,9 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
             body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
                      "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
                      "bootstrap 95% CI) per dataset, one panel per vector set; above zero, pretraining helped.*\n")
+        over_datasets = across_datasets_markdown(runs, metric, figures_dir)
+        if over_datasets:
+            body += "\n" + over_datasets
         sections.append(("Across datasets (Kim 2014, Table 2 layout)", body))
     published = published_markdown(runs, metric)
     if published:
@@ -335,7 +414,9 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
                          "percentile-bootstrap CI. p-values are two-sided; Holm p adjusts them for all the "
                          "comparisons of this table, and gains in **bold** survive it at 0.05. Effect d_z = mean "
                          "difference / its standard deviation. The exact Wilcoxon test needs at least 6 pairs "
-                         "to reach p < 0.05.\n\n" + gains))
+                         "to reach p < 0.05. Detectable = the smallest gain the test would find with 80% power "
+                         "at the observed spread: with few pairs, a gain below it going unnoticed says "
+                         "little.\n\n" + gains))
     if not runs.empty and runs["train_size"].nunique() > 1:
         curve = analysis.learning_curve(runs, metric)
         size_gains = analysis.gains_by_size(curve)
@@ -364,7 +445,10 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
             sections.append(("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
                              "Test examples bucketed by the training-set frequency of their rarest word "
                              "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
-                             "training size.\n\n" + rarest +
+                             f"training size. Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
+                             "per run are in parentheses: too few to read. An unseen rarest word is split by "
+                             "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
+                             "policy).\n\n" + rarest +
                              ("\nPooled over datasets into rare / middle / frequent (gain in points, "
                               "weighted by test examples):\n\n" + pooled if pooled else "") +
                              "\nBy the share of an example's words never seen in training:\n\n" + unseen))

@@ -128,3 +128,71 @@ def holm(p_values) -> np.ndarray:
         running = max(running, min(1.0, (m - rank) * p[index]))
         adjusted[index] = running
     return adjusted
+
+
+# ---------------------------------------------------------------- across datasets (Demšar 2006)
+
+
+def nemenyi_critical_difference(k: int, n: int, alpha: float = 0.05) -> float:
+    """Nemenyi's critical difference of average ranks for k methods on n datasets (Demšar 2006,
+    "Statistical Comparisons of Classifiers over Multiple Data Sets", JMLR 7, eq. 6 and Table 5):
+    ``q_alpha * sqrt(k (k + 1) / (6 n))``, with q_alpha the studentized range quantile over sqrt(2)."""
+    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    return float(q * np.sqrt(k * (k + 1) / (6 * n)))
+
+
+def friedman_from_ranks(average_ranks, n: int) -> tuple[float, float]:
+    """Friedman's chi-square and Iman & Davenport's F from average ranks (Demšar 2006, eqs. 3-4), for
+    checking against published tables; :func:`compare_over_datasets` uses scipy on the scores."""
+    ranks = np.asarray(average_ranks, dtype=float)
+    k = len(ranks)
+    chi2 = 12 * n / (k * (k + 1)) * (np.sum(ranks ** 2) - k * (k + 1) ** 2 / 4)
+    return float(chi2), float((n - 1) * chi2 / (n * (k - 1) - chi2))
+
+
+@dataclass(frozen=True)
+class AcrossDatasets:
+    """Conditions compared over datasets, one score per (dataset, condition).
+
+    Attributes:
+        datasets, conditions (list[str]): The rows and columns compared.
+        average_ranks (dict[str, float]): Mean rank per condition over datasets (1 = best).
+        friedman_p (float): Friedman test p-value (scipy, ties corrected); NaN with < 3 conditions.
+        critical_difference (float): Nemenyi CD at 0.05 (two average ranks further apart differ).
+        nemenyi_p (pd.DataFrame | None): Nemenyi post-hoc p-values (scikit-posthocs).
+        wilcoxon_p (dict[str, float]): Per condition but the first, Wilcoxon signed-rank p of its
+            per-dataset differences to the first condition (the two-condition test of Demšar 2006).
+    """
+
+    datasets: list
+    conditions: list
+    average_ranks: dict
+    friedman_p: float
+    critical_difference: float
+    nemenyi_p: object
+    wilcoxon_p: dict
+
+
+def compare_over_datasets(scores) -> AcrossDatasets:
+    """Demšar (2006)'s procedure on a (datasets × conditions) table of mean scores, higher = better:
+    Wilcoxon signed-rank tests against the first column, and for three or more conditions the
+    Friedman test with the Nemenyi post-hoc test (scikit-posthocs) and its critical difference."""
+    import pandas as pd
+    import scikit_posthocs
+
+    scores = pd.DataFrame(scores).dropna()
+    ranks = scores.rank(axis=1, ascending=False)
+    k, n = scores.shape[1], scores.shape[0]
+    first = scores.columns[0]
+    wilcoxon_p = {}
+    for column in scores.columns[1:]:
+        differences = scores[column] - scores[first]
+        wilcoxon_p[column] = float(stats.wilcoxon(differences).pvalue) if n >= 2 and differences.any() else float("nan")
+    friedman_p, nemenyi = float("nan"), None
+    if k >= 3 and n >= 2:
+        friedman_p = float(stats.friedmanchisquare(*(scores[c] for c in scores.columns)).pvalue)
+        nemenyi = scikit_posthocs.posthoc_nemenyi_friedman(scores.to_numpy())
+        nemenyi.index = nemenyi.columns = list(scores.columns)
+    return AcrossDatasets(list(scores.index), list(scores.columns), ranks.mean().to_dict(), friedman_p,
+                          nemenyi_critical_difference(k, n) if k >= 2 and n >= 1 else float("nan"), nemenyi,
+                          wilcoxon_p)

@@ -90,3 +90,14 @@ def test_pooled_frequency_gains_weight_buckets_by_examples():
     assert "| glove-6b-50d | cnn | 1 | rare (0-2) | 2 | 40 | +7.5 |" in pooled  # (30 * 10 + 10 * 0) / 40
     assert "| glove-6b-50d | cnn | 1 | frequent (>=10) | 2 | 40 | -2.0 |" in pooled
     assert analysis.pooled_frequency_markdown(table[table["dataset"] == "a"]) == ""
+
+
+def test_small_frequency_buckets_are_marked_not_read():
+    rows = []
+    for bucket, n in (("0 (unseen, in vectors)", 3), ("10-99", 30)):  # 3 sentences: one is ±33 points
+        rows.append(("a", bucket, "rand", 0.50, n))
+        rows.append(("a", bucket, "static", 0.72, n))
+    table = pd.DataFrame(rows, columns=["dataset", "rarest", "embedding", "accuracy", "examples"])
+    text = analysis.frequency_markdown(table.assign(vectors="v", model="cnn", train_size=1.0, variant="–"))
+    assert "| 0 (unseen, in vectors) | 3 | (50.0) | (72.0) | (+22.0) |" in text
+    assert "| 10-99 | 30 | 50.0 | 72.0 | +22.0 |" in text

@@ -50,6 +50,7 @@ def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
                   ("static", 4, 0.10)])  # seed 4 has no rand partner: not paired
     table = paired_gains_markdown(runs)
     assert "| static | 3 | **+5.00** | [+4.00, +6.00] | +5.00 | paired t |" in table  # seeds: plain t, bootstrap CI
+    assert table.rstrip().endswith("| 3.10 |")  # (t.975,2 + t.80,2) * 1 / sqrt(3) = 5.364 * 0.577 points
     summary = comparison_markdown(runs)
     assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
 
@@ -119,3 +120,49 @@ def test_cv_pairs_get_the_corrected_test_and_holm_runs_over_the_table():
         assert gains.loc[condition, "p"] > st.ttest_1samp(diffs, 0).pvalue  # the correction widens
     ordered = gains["p"].sort_values()
     assert np.isclose(gains.loc[ordered.index[0], "holm_p"], min(1, 2 * ordered.iloc[0]))
+
+
+def test_demsar_example_critical_difference_and_friedman():
+    from embedlab.experiments.stats import friedman_from_ranks, nemenyi_critical_difference
+
+    # Demšar (2006), section 3.2.4: four C4.5 variants on 14 data sets, average ranks 3.143, 2.000,
+    # 2.893, 1.964: chi2_F = 9.28, F_F = 3.69; Nemenyi CD at 0.05 = 2.569 * sqrt(4*5 / (6*14)) = 1.25.
+    chi2, f = friedman_from_ranks([3.143, 2.000, 2.893, 1.964], n=14)
+    assert round(chi2, 2) == 9.28 and round(f, 2) == 3.69
+    assert round(nemenyi_critical_difference(4, 14), 2) == 1.25
+    assert round(nemenyi_critical_difference(4, 14, alpha=0.10), 2) == 1.12  # q_0.10 = 2.291
+
+
+def test_compare_over_datasets_agrees_with_the_rank_formula():
+    from embedlab.experiments.stats import compare_over_datasets, friedman_from_ranks
+
+    rng = np.random.default_rng(1)
+    scores = pd.DataFrame(rng.normal(0.75, 0.03, size=(8, 3)), columns=["rand", "static", "non-static"])
+    scores["non-static"] += 0.05  # clearly best everywhere
+    result = compare_over_datasets(scores)
+    assert result.average_ranks["non-static"] == 1.0
+    chi2, _ = friedman_from_ranks(list(result.average_ranks.values()), n=8)  # no ties: equal to scipy's
+    from scipy import stats as st
+
+    assert abs(st.chi2.sf(chi2, 2) - result.friedman_p) < 1e-12
+    assert result.wilcoxon_p["non-static"] < 0.01 and result.nemenyi_p.shape == (3, 3)
+
+
+def test_report_compares_conditions_over_datasets_with_a_cd_diagram(tmp_path):
+    from embedlab.experiments.report import across_datasets_markdown
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset in ("mr", "uci_imdb", "uci_yelp", "uci_amazon", "vader_nyt", "vader_tweets", "vader_amazon"):
+        for fold in range(3):
+            base = 0.75 + rng.normal(0, 0.02)
+            rows += [(dataset, "rand", fold, base), (dataset, "static", fold, base + 0.01),
+                     (dataset, "non-static", fold, base + 0.03)]
+    runs = pd.DataFrame(rows, columns=["dataset", "embedding", "fold", "accuracy"]).assign(
+        vectors="glove-6b-50d", model="cnn", train_size=1.0, seed=0)
+    text = across_datasets_markdown(runs, "accuracy", tmp_path)
+    # 7 datasets, every one ranks non-static > static > rand: exact Wilcoxon p = 2/2^7 = 0.0156
+    assert "7 datasets: average rank (1 = best) rand 3.00, static 2.00, non-static 1.00" in text
+    assert "static p = 0.0156 (Holm 0.0312)" in text and "Nemenyi critical difference 1.25" in text
+    assert (tmp_path / "cd_none_cnn_glove-6b-50d.png").read_bytes()[:4] == b"\x89PNG"
+    assert across_datasets_markdown(runs[runs.dataset == "mr"], "accuracy") == ""
