@@ -375,102 +375,16 @@ def _cd_diagram(result, path: Path, title: str) -> Path:
 
 
 def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> list[tuple[str, str]]:
-    """The report as (title, markdown body) sections; figures are written to ``figures_dir``."""
-    from embedlab.experiments import analysis
+    """The report as (title, markdown body) sections, from the units of
+    :mod:`embedlab.experiments.sections` in their order; figures are written to ``figures_dir``."""
+    from embedlab.experiments.sections import SECTIONS, ReportContext
 
     outdir = Path(outdir)
-    runs = finished_runs(outdir)
     frame = ResultsStore(outdir).frame()
     failed = int((frame["status"] == "failed").sum()) if not frame.empty else 0
-    sections = [("Comparison: test " + metric.replace("_", "-") + " (%)",
-                 "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n\n"
-                 + comparison_markdown(runs, metric))]
-    by_dataset = datasets_table_markdown(runs, metric)
-    if by_dataset:
-        body = ("test " + metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all training data; "
-                "Kim's rows are his published CNN results (MR only here).\n\n" + by_dataset)
-        if figures_dir is not None:
-            full = runs[runs["train_size"] == 1.0]
-            path = analysis.plot_dataset_gains(paired_gains(full, metric), figures_dir / "gains_by_dataset.png")
-            body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
-                     "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
-                     "bootstrap 95% CI) per dataset, one panel per vector set; above zero, pretraining helped.*\n")
-        over_datasets = across_datasets_markdown(runs, metric, figures_dir)
-        if over_datasets:
-            body += "\n" + over_datasets
-        sections.append(("Across datasets (Kim 2014, Table 2 layout)", body))
-    published = published_markdown(runs, metric)
-    if published:
-        sections.append(("Against the published numbers", published))
-    gap = gap_markdown(runs, metric)
-    if gap:
-        sections.append(("The gap to Kim (2014) on MR, factor by factor", gap))
-    gains = paired_gains_markdown(runs, metric)
-    if gains:
-        sections.append(("Gains over rand, paired by seed/fold",
-                         "Pairs from cross-validation folds share most of their training data: their p-value "
-                         "and 95% CI come from Nadeau & Bengio's corrected resampled t-test (\"corrected t\"). "
-                         "Pairs from seeds on one fixed split are independent: plain paired t-test, with a "
-                         "percentile-bootstrap CI. p-values are two-sided; Holm p adjusts them for all the "
-                         "comparisons of this table, and gains in **bold** survive it at 0.05. Effect d_z = mean "
-                         "difference / its standard deviation. The exact Wilcoxon test needs at least 6 pairs "
-                         "to reach p < 0.05. Detectable = the smallest gain the test would find with 80% power "
-                         "at the observed spread: with few pairs, a gain below it going unnoticed says "
-                         "little.\n\n" + gains))
-    if not runs.empty and runs["train_size"].nunique() > 1:
-        curve = analysis.learning_curve(runs, metric)
-        size_gains = analysis.gains_by_size(curve)
-        body = "\n".join(f"- {sentence}" for sentence in analysis.sweet_spot_sentences(size_gains)) + "\n\n"
-        if size_gains.empty:
-            body = "_No rand runs: gains over rand (and the sweet spot) need them; accuracies are in the figure._\n\n"
-        body += "| dataset | model | size | examples | condition | rand | pretrained | gain |\n" + "|---" * 8 + "|\n"
-        for row in size_gains.sort_values(["dataset", "model", "embedding", "train_size"]).itertuples():
-            body += (f"| {row.dataset} | {row.model} | {row.train_size:g} | {row.n_train:.0f} | {row.embedding} "
-                     f"| {row.rand * 100:.1f} | {row.pretrained * 100:.1f} | {row.gain * 100:+.1f} |\n")
-        if figures_dir is not None:
-            path = analysis.plot_learning_curve(curve, size_gains, figures_dir / "learning_curve.png")
-            body += (f"\n![learning curve]({path.name})\n\n*Figure: left, test accuracy against the number of "
-                     "training examples (log scale) with 95% t-intervals over seeds; middle, the gain of each "
-                     "pretrained condition over rand; right, the same gain against rand's accuracy — the "
-                     "sweet spot is where the baseline is poor but trainable.*\n")
-        sections.append(("Learning curve (Qi et al. 2018, Q2)", body))
-    if not runs.empty and (outdir / "runs").exists():
-        sizes = sorted(runs["train_size"].unique())
-        chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
-        by_rarest = analysis.frequency_analysis(chosen, outdir, "rarest")
-        rarest = analysis.frequency_markdown(by_rarest, "rarest")
-        unseen = analysis.frequency_markdown(analysis.frequency_analysis(chosen, outdir, "unseen"), "unseen")
-        if rarest:
-            pooled = analysis.pooled_frequency_markdown(by_rarest)
-            sections.append(("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
-                             "Test examples bucketed by the training-set frequency of their rarest word "
-                             "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
-                             f"training size. Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
-                             "per run are in parentheses: too few to read. An unseen rarest word is split by "
-                             "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
-                             "policy).\n\n" + rarest +
-                             ("\nPooled over datasets into rare / middle / frequent (gain in points, "
-                              "weighted by test examples):\n\n" + pooled if pooled else "") +
-                             "\nBy the share of an example's words never seen in training:\n\n" + unseen))
-    spaces = analysis.spaces_of(runs, outdir) if not runs.empty else {}
-    if spaces:
-        sections.append(("What the embedding spaces encode", analysis.spaces_markdown(spaces)))
-    coverage = coverage_markdown(runs)
-    if coverage:
-        sections.append(("Pretrained-vector coverage of the training vocabulary", coverage))
-    footer = ""
-    if not runs.empty:
-        seeds = sorted(int(s) for s in runs["seed"].unique())
-        folds = sorted(int(f) for f in runs["fold"].dropna().unique())
-        footer = (f"{len(runs)} finished runs; seeds {seeds}" + (f"; folds {folds}" if folds else "")
-                  + f"; test examples per run: {int(runs['n_test'].min())}–{int(runs['n_test'].max())}; "
-                  f"mean train time {runs['train_seconds'].mean():.1f} s/run, "
-                  f"{runs['total_seconds'].sum() / 60:.1f} min of training in all.")
-    if failed:
-        footer += f"\n\n**{failed} run(s) failed**: see `embedlab status` or the `error` column of results.db."
-    if footer:
-        sections.append(("Runs", footer))
-    return sections
+    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed)
+    sections = (unit(context) for unit in SECTIONS)
+    return [(section.title, section.markdown) for section in sections if section is not None]
 
 
 def report_markdown(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> str:

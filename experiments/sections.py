@@ -1,0 +1,178 @@
+"""The report's sections, one unit each, listed once in report order (:data:`SECTIONS`).
+
+A section takes the :class:`ReportContext` (the finished runs as a DataFrame of what they stored, the
+metric, the output folder and where figures go) and returns a :class:`Section` — title, Markdown and
+the figures it wrote — or None when the runs do not support it. A new section is one function here
+plus its test; the statistics every section uses live in :mod:`embedlab.experiments.stats`, so a
+test choice is made in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from embedlab.experiments import analysis
+from embedlab.experiments import report as tables
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every section reads.
+
+    Attributes:
+        runs (pd.DataFrame): Finished runs, one row per run and config variant.
+        metric (str): ``accuracy`` or ``macro_f1``.
+        outdir (Path): The output folder (run folders for per-example analyses).
+        figures_dir (Path | None): Where figures go (None: no figures).
+        failed (int): Runs recorded as failed.
+    """
+
+    runs: pd.DataFrame
+    metric: str
+    outdir: Path
+    figures_dir: Path | None
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    markdown: str
+    figures: list[Path] = field(default_factory=list)
+
+
+def comparison(ctx: ReportContext) -> Section:
+    return Section("Comparison: test " + ctx.metric.replace("_", "-") + " (%)",
+                   "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n\n"
+                   + tables.comparison_markdown(ctx.runs, ctx.metric))
+
+
+def across_datasets(ctx: ReportContext) -> Section | None:
+    by_dataset = tables.datasets_table_markdown(ctx.runs, ctx.metric)
+    if not by_dataset:
+        return None
+    body = ("test " + ctx.metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all training data; "
+            "Kim's rows are his published CNN results (MR only here).\n\n" + by_dataset)
+    figures = []
+    if ctx.figures_dir is not None:
+        full = ctx.runs[ctx.runs["train_size"] == 1.0]
+        path = analysis.plot_dataset_gains(tables.paired_gains(full, ctx.metric), ctx.figures_dir / "gains_by_dataset.png")
+        figures.append(path)
+        body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
+                 "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
+                 "95% CI) per dataset, one panel per vector set; above zero, pretraining helped.*\n")
+    over_datasets = tables.across_datasets_markdown(ctx.runs, ctx.metric, ctx.figures_dir)
+    if over_datasets:
+        body += "\n" + over_datasets
+    return Section("Across datasets (Kim 2014, Table 2 layout)", body, figures)
+
+
+def published(ctx: ReportContext) -> Section | None:
+    text = tables.published_markdown(ctx.runs, ctx.metric)
+    return Section("Against the published numbers", text) if text else None
+
+
+def gap_to_kim(ctx: ReportContext) -> Section | None:
+    text = tables.gap_markdown(ctx.runs, ctx.metric)
+    return Section("The gap to Kim (2014) on MR, factor by factor", text) if text else None
+
+
+def paired_gains(ctx: ReportContext) -> Section | None:
+    text = tables.paired_gains_markdown(ctx.runs, ctx.metric)
+    if not text:
+        return None
+    return Section("Gains over rand, paired by seed/fold",
+                   "Pairs from cross-validation folds share most of their training data: their p-value "
+                   "and 95% CI come from Nadeau & Bengio's corrected resampled t-test (\"corrected t\"). "
+                   "Pairs from seeds on one fixed split are independent: plain paired t-test, with a "
+                   "percentile-bootstrap CI. p-values are two-sided; Holm p adjusts them for all the "
+                   "comparisons of this table, and gains in **bold** survive it at 0.05. Effect d_z = mean "
+                   "difference / its standard deviation. The exact Wilcoxon test needs at least 6 pairs "
+                   "to reach p < 0.05. Detectable = the smallest gain the test would find with 80% power "
+                   "at the observed spread: with few pairs, a gain below it going unnoticed says "
+                   "little.\n\n" + text)
+
+
+def learning_curve(ctx: ReportContext) -> Section | None:
+    runs = ctx.runs
+    if runs.empty or runs["train_size"].nunique() < 2:
+        return None
+    curve = analysis.learning_curve(runs, ctx.metric)
+    size_gains = analysis.gains_by_size(curve)
+    if size_gains.empty:
+        body = "_No rand runs: gains over rand (and the sweet spot) need them; accuracies are in the figure._\n\n"
+    else:
+        body = "\n".join(f"- {sentence}" for sentence in analysis.sweet_spot_sentences(size_gains)) + "\n\n"
+    body += "| dataset | model | size | examples | condition | rand | pretrained | gain |\n" + "|---" * 8 + "|\n"
+    for row in size_gains.sort_values(["dataset", "model", "embedding", "train_size"]).itertuples():
+        body += (f"| {row.dataset} | {row.model} | {row.train_size:g} | {row.n_train:.0f} | {row.embedding} "
+                 f"| {row.rand * 100:.1f} | {row.pretrained * 100:.1f} | {row.gain * 100:+.1f} |\n")
+    figures = []
+    if ctx.figures_dir is not None:
+        path = analysis.plot_learning_curve(curve, size_gains, ctx.figures_dir / "learning_curve.png")
+        figures.append(path)
+        body += (f"\n![learning curve]({path.name})\n\n*Figure: left, test accuracy against the number of "
+                 "training examples (log scale) with 95% t-intervals over seeds; middle, the gain of each "
+                 "pretrained condition over rand; right, the same gain against rand's accuracy — the "
+                 "sweet spot is where the baseline is poor but trainable.*\n")
+    return Section("Learning curve (Qi et al. 2018, Q2)", body, figures)
+
+
+def word_frequency(ctx: ReportContext) -> Section | None:
+    runs = ctx.runs
+    if runs.empty or not (ctx.outdir / "runs").exists():
+        return None
+    sizes = sorted(runs["train_size"].unique())
+    chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
+    by_rarest = analysis.frequency_analysis(chosen, ctx.outdir, "rarest")
+    rarest = analysis.frequency_markdown(by_rarest, "rarest")
+    if not rarest:
+        return None
+    unseen = analysis.frequency_markdown(analysis.frequency_analysis(chosen, ctx.outdir, "unseen"), "unseen")
+    pooled = analysis.pooled_frequency_markdown(by_rarest)
+    return Section("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
+                   "Test examples bucketed by the training-set frequency of their rarest word "
+                   "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
+                   f"training size. Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
+                   "per run are in parentheses: too few to read. An unseen rarest word is split by "
+                   "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
+                   "policy).\n\n" + rarest
+                   + ("\nPooled over datasets into rare / middle / frequent (gain in points, "
+                      "weighted by test examples):\n\n" + pooled if pooled else "")
+                   + "\nBy the share of an example's words never seen in training:\n\n" + unseen)
+
+
+def embedding_spaces(ctx: ReportContext) -> Section | None:
+    spaces = analysis.spaces_of(ctx.runs, ctx.outdir) if not ctx.runs.empty else {}
+    return Section("What the embedding spaces encode", analysis.spaces_markdown(spaces)) if spaces else None
+
+
+def coverage(ctx: ReportContext) -> Section | None:
+    text = tables.coverage_markdown(ctx.runs)
+    return Section("Pretrained-vector coverage of the training vocabulary", text) if text else None
+
+
+def runs_footer(ctx: ReportContext) -> Section | None:
+    runs, footer = ctx.runs, ""
+    if not runs.empty:
+        unique = runs.drop_duplicates("run_id")  # a run shared by config variants counts once
+        seeds = sorted(int(s) for s in unique["seed"].unique())
+        folds = sorted(int(f) for f in unique["fold"].dropna().unique())
+        footer = (f"{len(unique)} finished runs; seeds {seeds}" + (f"; folds {folds}" if folds else "")
+                  + f"; test examples per run: {int(unique['n_test'].min())}–{int(unique['n_test'].max())}; "
+                  f"mean train time {unique['train_seconds'].mean():.1f} s/run, "
+                  f"{unique['total_seconds'].sum() / 60:.1f} min of training in all.")
+    if ctx.failed:
+        footer += f"\n\n**{ctx.failed} run(s) failed**: see `embedlab status` or the `error` column of results.db."
+    return Section("Runs", footer) if footer else None
+
+
+# Report order. Each entry returns a Section or None.
+SECTIONS: list[Callable[[ReportContext], Section | None]] = [
+    comparison, across_datasets, published, gap_to_kim, paired_gains, learning_curve, word_frequency,
+    embedding_spaces, coverage, runs_footer,
+]

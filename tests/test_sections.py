@@ -1,0 +1,66 @@
+"""Report sections as units: each returns a Section or None, in one listed order."""
+
+import pandas as pd
+import pytest
+
+from embedlab.experiments import sections
+from embedlab.experiments.sections import SECTIONS, ReportContext
+
+
+def _curve_runs(conditions):
+    rows = []
+    for size in (0.25, 1.0):
+        for seed in (1, 2, 3):
+            for condition in conditions:
+                rows.append({"embedding": condition, "train_size": size, "seed": seed,
+                             "accuracy": 0.6 + 0.1 * size + (0.02 if condition != "rand" else 0) + 0.001 * seed,
+                             "n_train": int(8000 * size)})
+    return pd.DataFrame(rows).assign(dataset="mr", vectors="glove-6b-50d", model="cnn", variant="–", fold=None)
+
+
+def test_sections_are_listed_once_in_report_order():
+    names = [unit.__name__ for unit in SECTIONS]
+    assert names[0] == "comparison" and names[-1] == "runs_footer" and len(set(names)) == len(names)
+
+
+def test_learning_curve_of_a_grid_without_rand(tmp_path):
+    ctx = ReportContext(_curve_runs(["static", "non-static"]), "accuracy", tmp_path, tmp_path)
+    section = sections.learning_curve(ctx)  # used to raise KeyError: 'dataset'
+    assert "No rand runs" in section.markdown and section.figures[0].exists()
+    with_rand = sections.learning_curve(ReportContext(_curve_runs(["rand", "static"]), "accuracy", tmp_path, None))
+    assert "the gain over rand is largest" in with_rand.markdown
+
+
+def test_sections_without_support_return_none(tmp_path):
+    ctx = ReportContext(_curve_runs(["rand"]).query("train_size == 1.0"), "accuracy", tmp_path, None)
+    for unit in (sections.across_datasets, sections.gap_to_kim, sections.learning_curve, sections.paired_gains):
+        assert unit(ctx) is None, unit.__name__
+
+
+@pytest.mark.slow
+def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
+    from embedlab.experiments.config import load_config
+    from embedlab.experiments.report import report_markdown
+    from embedlab.experiments.runner import run_grid
+
+    text = """\
+        name: gap
+        data: {dataset: mr, protocol: cv, folds: 2, subsample: 300}
+        vectors: glove-6b-50d
+        model: {num_filters: 4}
+        training: {max_epochs: 1}
+        grid: {embedding: [rand, static, non-static]}
+        variants:
+          defaults: {}
+          train_vocabulary: {data.vocabulary: train}
+          kim_padding: {data.padding: kim}
+    """
+    config = load_config(write_config(text))
+    assert len(config.runs()) == 6 + 4 + 6  # rand is shared by defaults and train_vocabulary
+    out = tmp_path / "out"
+    run_grid(config, out, executor="local")
+    markdown = report_markdown(out)
+    assert "### The gap to Kim (2014) on MR, factor by factor" in markdown
+    assert "| defaults | embedlab's defaults |" in markdown
+    assert "| train_vocabulary | test words unseen in training → <unk> (v0.1) |" in markdown
+    assert "16 finished runs" in markdown  # shared runs counted once
