@@ -1,10 +1,10 @@
 """The ``embedlab`` command line.
 
-    embedlab run CONFIG [--out DIR] [--retry-failed] [--executor local|processes|ray --workers N]
+    embedlab run CONFIG [KEY=VALUE ...] [--out DIR] [--retry-failed] [--executor local|processes|ray --workers N]
                  [--ray-address ADDR --cpus-per-task N] [--mlflow URI]
     embedlab report OUTDIR [--metric accuracy|macro_f1]
     embedlab status OUTDIR
-    embedlab validate CONFIG [CONFIG ...]
+    embedlab validate CONFIG [CONFIG ...] [KEY=VALUE ...]
     embedlab data list | info ID | fetch ID ... | --all
     embedlab vectors list | info ID | fetch ID ... | --all
     embedlab pretrain w2v:CORPUS:sg|cbow:DIM [--window N --epochs N ...]
@@ -27,7 +27,7 @@ def _cmd_run(args) -> int:
     from embedlab.experiments.report import report_markdown
     from embedlab.experiments.runner import run_grid
 
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
     outcome = run_grid(config, outdir, retry_failed=args.retry_failed, executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
@@ -72,9 +72,10 @@ def _cmd_status(args) -> int:
 def _cmd_validate(args) -> int:
     from embedlab.experiments.config import load_config
 
-    for path in args.configs:
-        config = load_config(path)
-        print(f"{path}: ok ({len(config.runs())} runs)")
+    overrides = [item for item in args.configs if "=" in item]
+    for path in (item for item in args.configs if "=" not in item):
+        config = load_config(path, overrides)
+        print(f"{path}: ok ({len(config.runs())} runs)" + (f" with {', '.join(config.overrides)}" if overrides else ""))
     return EXIT_OK
 
 
@@ -166,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run every unfinished run of a config, then print the report")
     run.add_argument("config", help="YAML experiment config")
+    run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                     help="settings that replace the file's, validated like it: training.max_epochs=5 "
+                          "'grid.seed=[1,2]' data.subsample=500")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
     run.add_argument("--executor", choices=["local", "processes", "ray"], default="processes",
@@ -194,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_cmd_status)
 
     validate = sub.add_parser("validate", help="check configs without running anything")
-    validate.add_argument("configs", nargs="+")
+    validate.add_argument("configs", nargs="+", metavar="CONFIG or KEY=VALUE",
+                          help="configs to check, and KEY=VALUE overrides applied to each")
     validate.set_defaults(handler=_cmd_validate)
 
     pretrain = sub.add_parser("pretrain", help="train word2vec with gensim: w2v:CORPUS:sg|cbow:DIM")

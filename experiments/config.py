@@ -317,6 +317,8 @@ class ExperimentConfig(_Section):
         None, description="named variants of this config, each a mapping of dotted keys to the values that "
                           "differ (e.g. {kim_optimiser: {training.optimizer: adadelta}}); runs of all variants, "
                           "a run shared by several trained once")
+    overrides: list[str] = Field(default_factory=list, description="KEY=VALUE settings given on the command "
+                                 "line (already applied above); recorded in the output folder's snapshot")
     _variant_configs: dict[str, "ExperimentConfig"] = PrivateAttr(default_factory=dict)
 
     @field_validator("vectors")
@@ -536,8 +538,27 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Reads and validates a YAML experiment config.
+def parse_overrides(items) -> dict[str, Any]:
+    """``["training.max_epochs=5", "grid.seed=[1,2]"]`` → ``{dotted key: YAML-parsed value}``.
+
+    Raises:
+        ConfigError: An item without ``=`` or with a value that is not YAML.
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"command line: {item!r} is not KEY=VALUE (e.g. training.max_epochs=5)")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise ConfigError(f"command line: {key.strip()}: {value!r} is not a YAML value") from None
+    return parsed
+
+
+def load_config(path: str | Path, overrides=()) -> ExperimentConfig:
+    """Reads and validates a YAML experiment config, with ``KEY=VALUE`` overrides applied first
+    (validated exactly like the file's own settings).
 
     Raises:
         ConfigError: Missing file, bad YAML, or invalid content; the message names file and key.
@@ -557,10 +578,21 @@ def load_config(path: str | Path) -> ExperimentConfig:
         raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(raw).__name__}")
+    changes = parse_overrides(overrides)
+    if changes:
+        try:
+            raw = apply_overrides(raw, changes, "command line")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        raw["overrides"] = [f"{k}={json.dumps(v)}" for k, v in changes.items()]
     try:
         return ExperimentConfig.model_validate(raw, context={"base_dir": path.parent})
     except ValidationError as exc:
-        raise ConfigError(_describe(path, exc)) from None
+        lines = _describe(path, exc).splitlines()
+        # Say where a bad value came from when it was given on the command line.
+        lines = [line + (" (given on the command line)" if any(f": {k}:" in line or f": {k}." in line
+                                                                for k in changes) else "") for line in lines]
+        raise ConfigError("\n".join(lines)) from None
 
 
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|function-\w+\[.*\]|\w+\[.*\]|UserDatasetConfig)$")

@@ -161,3 +161,15 @@ def test_a_key_written_twice_is_refused_with_both_lines(write_config):
     text = "name: twice\ndata: {dataset: mr}\ntraining:\n  max_epochs: 5\n  batch_size: 50\n  max_epochs: 7\ngrid: {embedding: [rand]}\n"
     with pytest.raises(ConfigError, match=r"key 'max_epochs' is written twice in one mapping \(line 4 and line 6\)"):
         load_config(write_config(text))
+
+
+def test_command_line_overrides_are_validated_like_the_file_and_recorded(write_config):
+    path = write_config(VALID)
+    config = load_config(path, ["training.max_epochs=5", "grid.seed=[1, 2]", "data.subsample=500"])
+    assert config.training.max_epochs == 5 and config.grid.seed == [1, 2] and config.data.subsample == 500
+    assert config.overrides == ["training.max_epochs=5", "grid.seed=[1, 2]", "data.subsample=500"]
+    assert len(config.runs()) == 4
+    with pytest.raises(ConfigError, match=r"training\.max_epoch: unknown key \(allowed here: optimizer.*\(given on the command line\)"):
+        load_config(path, ["training.max_epoch=5"])
+    with pytest.raises(ConfigError, match="is not KEY=VALUE"):
+        load_config(path, ["training.max_epochs"])
