@@ -27,12 +27,14 @@ def grid_status(outdir: str | Path) -> str:
     seconds = float(frame["total_seconds"].fillna(0).sum()) if not frame.empty else 0.0
     lines = [f"## {config.name}: {len(runs)} runs: " + ", ".join(f"{totals[s]} {s}" for s in STATES),
              f"time spent in recorded runs: {seconds / 60:.1f} min", ""]
-    axes = {"dataset": lambda r: dataset_name(r.data.dataset), "model": lambda r: r.model_name,
+    # Per variant, every run the variant lists (a shared run counts in each), as the report groups them.
+    by_variant = [run for listed in config.variant_runs().values() for run in listed]
+    axes = {"variant": lambda r: r.variant, "dataset": lambda r: dataset_name(r.data.dataset), "model": lambda r: r.model_name,
             "embedding": lambda r: r.embedding, "seed": lambda r: r.seed, "fold": lambda r: r.fold,
             "train_size": lambda r: r.train_size}
     for axis, value_of in axes.items():
         counts: dict = defaultdict(Counter)
-        for run in runs:
+        for run in (by_variant if axis == "variant" else runs):
             counts[value_of(run)][state_of[run.run_id]] += 1
         if len(counts) < 2 and axis not in ("embedding",):
             continue
