@@ -64,3 +64,7 @@ def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     assert "| defaults | embedlab's defaults |" in markdown
     assert "| train_vocabulary | test words unseen in training → <unk> (v0.1) |" in markdown
     assert "16 finished runs" in markdown  # shared runs counted once
+    from embedlab.experiments.status import grid_status
+
+    status = grid_status(out)  # agrees with the report: every variant complete, shared runs in each
+    assert "16 runs: 16 finished" in status and "| train_vocabulary | 6 | 0 | 0 | 0 |" in status
