@@ -247,12 +247,14 @@ def gap_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     if metric != "accuracy" or "defaults" not in set(mr["variant"]):
         return ""
     frame = mr.assign(fold=mr["fold"].fillna(-1))
-    score = frame.set_index(["variant", "embedding", "seed", "fold"])[metric] * 100
+    score = frame.set_index(["variant", "embedding", "seed", "fold"])[metric].sort_index() * 100
     conditions = [c for c in CONDITION_ORDER if c in set(frame["embedding"])]
 
     n_train, n_test = float((frame["n_train"] + frame["n_dev"]).mean()), float(frame["n_test"].mean())
 
     def interval(diff) -> str:
+        if len(diff) and not diff.any():
+            return "same runs"  # the variant does not change this condition's settings
         test = corrected_resampled_t(diff, n_train, n_test)
         if test.n < 2:
             return f"{test.mean:+.1f}"
