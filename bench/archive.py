@@ -28,10 +28,13 @@ def archive(outdir: Path) -> Path:
     # A consistent copy of a WAL-mode database: SQLite's backup API, not a file copy.
     with sqlite3.connect(outdir / "results.db") as source, sqlite3.connect(target / "results.db") as copy:
         source.backup(copy)
-    with sqlite3.connect(target / "results.db") as copy:
+    copy = sqlite3.connect(target / "results.db", isolation_level=None)  # autocommit: VACUUM needs it
+    try:
         copy.execute("PRAGMA journal_mode=DELETE")
         copy.execute("DELETE FROM claims")
         copy.execute("VACUUM")
+    finally:
+        copy.close()
     shutil.copy(outdir / "experiment.yaml", target / "experiment.yaml")
     for run_dir in sorted((outdir / "runs").iterdir()):
         if run_dir.is_dir() and not run_dir.name.startswith("."):
