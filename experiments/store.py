@@ -157,8 +157,14 @@ class ResultsStore:
         """All rows as a DataFrame (empty, with the columns, if nothing is recorded)."""
         if not self.path.exists():
             return pd.DataFrame(columns=list(_COLUMNS))
-        connection = self._connect()
+        # Read-only: a report or status never changes the database (an archived results.db in
+        # docs/results/ stays byte-identical); columns an older DB lacks are added here as empty.
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
         try:
-            return pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", connection)
+            frame = pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", connection)
         finally:
             connection.close()
+        for name in _COLUMNS:
+            if name not in frame.columns:
+                frame[name] = None
+        return frame

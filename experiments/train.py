@@ -48,6 +48,8 @@ class PreparedSplit:
         num_classes: Number of classes.
         pad_after: Padding ids every text has after its last token (``data.padding: kim``).
         test_words: How the test tokens were resolved (training vocabulary, vectors, neither).
+        training_vocab_size: Size of the vocabulary fitted on the training split (``vocab`` may hold
+            test words with a pretrained vector after it, under the open-vocabulary policy).
     """
 
     x_fit: np.ndarray
@@ -63,6 +65,7 @@ class PreparedSplit:
     num_classes: int
     pad_after: int = 0
     test_words: "TestWords | None" = None
+    training_vocab_size: int | None = None
 
 
 @lru_cache(maxsize=8)
@@ -126,6 +129,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     if not use_pretrained and vectors is not None:
         coverage = vector_coverage(vocab, vectors)  # rand runs report what the vectors would have covered
     test_words = TestWords.of([tokens[i] for i in test], vocab, vectors)
+    training_vocab_size = len(vocab)
     if use_pretrained and run.data.vocabulary == "open" and test_words.vectors_only:
         # Test words unseen in training keep their pretrained vector: rows after the training
         # vocabulary, which no training batch touches, so non-static leaves them untuned.
@@ -138,7 +142,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
 
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
-                         test_words=test_words)
+                         test_words=test_words, training_vocab_size=training_vocab_size)
 
 
 @dataclass(frozen=True)
@@ -462,7 +466,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
         for key in ("rarest", "unseen_vectors", "unseen_nowhere"):
             predictions[key] = [example[key] for example in prepared.test_words.per_example]
     sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
-             "n_test": int(len(prepared.y_test)), "vocab_size": len(prepared.vocab),
+             "n_test": int(len(prepared.y_test)), "vocab_size": prepared.training_vocab_size or len(prepared.vocab),
              "sequence_length": int(prepared.x_fit.shape[1]), "batching": run.training.batching,
              "precision": run.training.precision,
              **(prepared.test_words.counts() if prepared.test_words is not None else {})}
