@@ -78,14 +78,14 @@ def run_flops(run, prepared, epochs: int) -> float:
     epoch, at the padded lengths its batching gives (bucketed: each batch's own width)."""
     import numpy as np
 
-    from embedlab.experiments.train import batch_plan, text_lengths
+    from embedlab.experiments.train import batch_plan, bucket_padding, text_lengths
 
-    widest = max(run.model.filter_sizes)
+    widest, pad_after = bucket_padding(run.model_name, run.model.filter_sizes)
 
     def mean_padded(x, batch_size, seed):
         if run.training.batching == "fixed":
             return float(x.shape[1])
-        lengths = np.minimum(text_lengths(x) + widest, x.shape[1])  # as train_run pads the CNN's batches
+        lengths = np.minimum(text_lengths(x) + pad_after, x.shape[1])  # as train_run pads the batches
         plan = batch_plan(lengths, batch_size, None if seed is None else np.random.default_rng([seed, 0]))
         return float(sum(len(b) * max(int(lengths[b].max()), widest) for b in plan) / len(x))
 
@@ -188,8 +188,8 @@ def phase_steps() -> dict:
 
     from embedlab.data.vectors import load_vectors
     from embedlab.experiments.config import ExperimentConfig
-    from embedlab.experiments.train import (_bucketed_pipeline, _pipeline, configure_threads, dtype_policy,
-                                            prepare_split)
+    from embedlab.experiments.train import (_bucketed_pipeline, _pipeline, bucket_padding, configure_threads,
+                                            dtype_policy, prepare_split)
     from embedlab.models import get_builder, import_keras_quietly
     from embedlab.models.optimizers import LazyAdam
 
@@ -216,8 +216,8 @@ def phase_steps() -> dict:
         model.compile(optimizer=LazyAdam(1e-3) if optimizer == "sparse" else keras.optimizers.Adam(1e-3),
                       loss="sparse_categorical_crossentropy")
         if bucketed:
-            cnn = model_name == "cnn"  # as train_run: the CNN keeps the widest filter's zeros after a text
-            data = _bucketed_pipeline(tf, prepared.x_fit, prepared.y_fit, 50, 5 if cnn else 1, 0, 5 if cnn else 0)[0]
+            min_length, pad_after = bucket_padding(model_name, (3, 4, 5))  # as train_run pads them
+            data = _bucketed_pipeline(tf, prepared.x_fit, prepared.y_fit, 50, min_length, 0, pad_after)[0]
         else:
             data = _pipeline(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)
         model.fit(data, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing

@@ -130,8 +130,7 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
                 n_train = float((part["n_train"] + part["n_dev"]).mean())
                 corrected = corrected_resampled_t(diffs, n_train, float(part["n_test"].mean()))
                 row.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, test="corrected t", p=corrected.p)
-                variance = diffs.var(ddof=1) * (1 / len(diffs) + float(part["n_test"].mean()) / n_train) \
-                    if len(diffs) > 1 else np.nan
+                variance = corrected.se ** 2
             row["detectable"] = detectable_gain(variance, len(diffs))
             rows.append(row)
     gains = pd.DataFrame(rows)

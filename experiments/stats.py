@@ -72,6 +72,7 @@ class CorrectedT:
         mean (float): Mean of the paired differences.
         ci_low, ci_high (float): 95% interval from the corrected standard error (NaN below 2 pairs).
         p (float): Two-sided p-value (NaN below 2 pairs or without variance).
+        se (float): The corrected standard error of the mean (NaN below 2 pairs).
     """
 
     n: int
@@ -79,6 +80,7 @@ class CorrectedT:
     ci_low: float
     ci_high: float
     p: float
+    se: float = float("nan")
 
 
 def corrected_resampled_t(differences, n_train: float, n_test: float, confidence: float = 0.95) -> CorrectedT:
@@ -104,12 +106,12 @@ def corrected_resampled_t(differences, n_train: float, n_test: float, confidence
         return CorrectedT(n, mean, float("nan"), float("nan"), float("nan"))
     variance = differences.var(ddof=1) * (1 / n + n_test / n_train)
     if variance == 0:
-        return CorrectedT(n, mean, mean, mean, float("nan"))
+        return CorrectedT(n, mean, mean, mean, float("nan"), 0.0)
     se = float(np.sqrt(variance))
     t = mean / se
     p = float(2 * stats.t.sf(abs(t), n - 1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * se)
-    return CorrectedT(n, mean, mean - half, mean + half, p)
+    return CorrectedT(n, mean, mean - half, mean + half, p, se)
 
 
 def holm(p_values) -> np.ndarray:

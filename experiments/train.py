@@ -301,6 +301,21 @@ def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_le
     return dataset.prefetch(2).with_options(_no_autotune(tf)), order
 
 
+def bucket_padding(model_name: str, filter_sizes, pad_after: int = 0) -> tuple[int, int]:
+    """``(min_length, pad_after)`` of a model's bucketed batches.
+
+    The CNN max-pools over every window, windows over padding included: with padding to the split's
+    longest text nearly every text has windows wholly in padding (each worth relu(bias)) and windows
+    straddling its end. Keeping at least the widest filter's worth of zeros after every text keeps
+    both, so bucketed batches compute the same function as fixed padding; a masked model (mean of
+    embeddings) needs none.
+    """
+    if model_name != "cnn":
+        return 1, 0
+    widest = max(filter_sizes)
+    return widest, max(widest, pad_after)
+
+
 class _Batches:
     """The run's input pipelines for one batching scheme (``training.batching``)."""
 
