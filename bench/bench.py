@@ -80,7 +80,7 @@ def run_flops(run, prepared, epochs: int) -> float:
 
     from embedlab.experiments.train import batch_plan, bucket_padding, text_lengths
 
-    widest, pad_after = bucket_padding(run.model_name, run.model.filter_sizes)
+    widest, pad_after = bucket_padding(run)
 
     def mean_padded(x, batch_size, seed):
         if run.training.batching == "fixed":
@@ -192,6 +192,7 @@ def phase_steps() -> dict:
                                             dtype_policy, prepare_split)
     from embedlab.models import get_builder, import_keras_quietly
     from embedlab.models.optimizers import LazyAdam
+    from embedlab.models.registry import get_family
 
     started = time.perf_counter()
     load_vectors.cache_clear()
@@ -216,7 +217,8 @@ def phase_steps() -> dict:
         model.compile(optimizer=LazyAdam(1e-3) if optimizer == "sparse" else keras.optimizers.Adam(1e-3),
                       loss="sparse_categorical_crossentropy")
         if bucketed:
-            min_length, pad_after = bucket_padding(model_name, (3, 4, 5))  # as train_run pads them
+            family = get_family(model_name)  # padded as train_run pads them
+            min_length, pad_after = family.bucket_padding(family.settings())
             data = _bucketed_pipeline(tf, prepared.x_fit, prepared.y_fit, 50, min_length, 0, pad_after)[0]
         else:
             data = _pipeline(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)

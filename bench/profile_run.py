@@ -54,7 +54,7 @@ def main() -> None:
     prepare_seconds = time.perf_counter() - started
     result = train.train_run(run, prepared)
     total = time.perf_counter() - started
-    t = result["timings"]
+    t = result.timings
     epochs = len(marks["train"])
     steady = sorted(marks["train"][1:])[len(marks["train"][1:]) // 2] if epochs > 1 else marks["train"][0]
     rows = [("load + tokenise MR, split, vocabulary, matrix (a worker's later runs reuse the tokens: ~0.1 s)",
@@ -66,7 +66,7 @@ def main() -> None:
             ("fit total (incl. callbacks, restore_best_weights)", t["fit_seconds"]),
             ("test-set prediction", t["predict_seconds"])]
     print(f"MR fold 0, cnn {args.embedding}, {args.batching} batches, {epochs} epochs "
-          f"(best {result['metrics']['best_epoch']}), accuracy {result['metrics']['accuracy']:.4f}\n")
+          f"(best {result.best_epoch}), accuracy {result.accuracy:.4f}\n")
     print("| phase | seconds | share of the run |\n|---|---|---|")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.2f} | {seconds / total * 100:.1f}% |")

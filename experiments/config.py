@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo,
+                      create_model, field_validator, model_validator)
 
 from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids, load_dataset
 from embedlab.data.vectors import vectors_card, vectors_fingerprint, vectors_ids
 from embedlab.data.word2vec import parse_w2v_id
 
 W2V_CORPORA = ("wikitext2", "train")
-from embedlab.models.names import SUPPORTED_MODES
+from embedlab.models.family import ModelSettings
+from embedlab.models.registry import families, get_family
 
 
 class ConfigError(ValueError):
@@ -171,26 +172,42 @@ class DataConfig(_Section):
         return self
 
 
-class ModelConfig(_Section):
-    """Architecture hyper-parameters shared by every run (Kim 2014's by default)."""
+class _ModelSection(_Section):
+    """The ``model:`` section: the rand embedding's width, then one sub-section per model family
+    (``model: {cnn: {num_filters: 200}, bilstm: {units: 64}}``), each with its own defaults. A run's
+    identity includes only the sub-section of the model it trains."""
 
-    filter_sizes: tuple[int, ...] = Field((3, 4, 5), min_length=1)
-    num_filters: int = Field(100, ge=1)
-    dropout: float = Field(0.5, ge=0, lt=1)
-    max_norm: float = Field(3.0, gt=0)
     embedding_dim: int | None = Field(
         None, ge=1, description="rand's width; null: the vectors' (capacity-matched), or 300 without vectors")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_keys_moved(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            moved = [k for k in ("filter_sizes", "num_filters", "dropout", "max_norm") if k in value]
+            if moved:
+                raise ValueError(f"{', '.join(moved)}: since release 0.3 each model has its own section; "
+                                 f"write them as model.cnn.{moved[0]} (dropout and max_norm: under each model "
+                                 "that should use them, e.g. model.cnn.dropout)")
+        return value
 
     @property
     def explicit_dim(self) -> bool:
         return self.embedding_dim is not None
 
-    @field_validator("filter_sizes")
-    @classmethod
-    def _positive_widths(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(w < 1 for w in value):
-            raise ValueError("filter widths must be ≥ 1")
-        return value
+    def settings_of(self, model_name: str) -> ModelSettings:
+        """The sub-section of one model family."""
+        return getattr(self, model_name)
+
+
+def _model_config_class() -> type[_ModelSection]:
+    """The ``model:`` schema, one field per model family the registry finds."""
+    fields = {name: (family.settings, Field(default_factory=family.settings, description=family.description))
+              for name, family in families().items()}
+    return create_model("ModelConfig", __base__=_ModelSection, __module__=__name__, **fields)
+
+
+ModelConfig = _model_config_class()
 
 
 class TrainingConfig(_Section):
@@ -218,13 +235,22 @@ class TrainingConfig(_Section):
 class GridConfig(_Section):
     """Axes whose cartesian product is the set of runs."""
 
-    model: list[Literal["cnn", "boe"]] = Field(default_factory=lambda: ["cnn"], min_length=1)
+    model: list[str] = Field(default_factory=lambda: ["cnn"], min_length=1,
+                             description="model families (embedlab/models/*.py): cnn, boe, bilstm, transformer")
     embedding: list[Literal["rand", "static", "non-static", "multichannel"]] = Field(min_length=1)
     seed: list[int] = Field(default_factory=lambda: [0], min_length=1)
     fold: list[int] | None = Field(None, min_length=1)
     train_size: list[float] | None = Field(None, min_length=1)
     dataset: list[str] | None = Field(None, min_length=1, description="overrides data.dataset")
     vectors: list[str] | None = Field(None, min_length=1, description="overrides vectors")
+
+    @field_validator("model")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in families()]
+        if unknown:
+            raise ValueError(f"unknown model(s) {unknown}; known: {', '.join(families())}")
+        return value
 
     @field_validator("dataset")
     @classmethod
@@ -334,10 +360,19 @@ class ExperimentConfig(_Section):
             raise ValueError("vectors: null allows only embedding 'rand'; static, non-static and "
                              "multichannel need pretrained vectors")
         for model in self.grid.model:
-            unsupported = [m for m in self.grid.embedding if m not in SUPPORTED_MODES[model]]
+            family = get_family(model)
+            unsupported = [m for m in self.grid.embedding if m not in family.modes]
             if unsupported:
                 raise ValueError(f"grid: model {model!r} does not support embedding {unsupported} "
-                                 f"(supported: {', '.join(SUPPORTED_MODES[model])})")
+                                 f"(supported: {', '.join(family.modes)})")
+            settings = self.model.settings_of(model)
+            if self.data.max_length < family.min_length(settings):
+                raise ValueError(f"data.max_length {self.data.max_length} is shorter than the shortest input model "
+                                 f"{model!r} takes ({family.min_length(settings)} tokens, e.g. the widest filter)")
+            longest = family.max_length(settings)
+            if longest is not None and self.data.max_length > longest:
+                raise ValueError(f"data.max_length {self.data.max_length} is longer than model {model!r} takes "
+                                 f"({longest} tokens: model.{model}.max_positions)")
         for data in self.data_axis():
             if data.protocol == "official" and dataset_card(data.dataset).protocol != "official":
                 raise ValueError(f"dataset {data.dataset!r} has no official test split; use protocol cv or holdout")
@@ -349,8 +384,6 @@ class ExperimentConfig(_Section):
         if self.model.explicit_dim and "rand" not in self.grid.embedding and None not in self.vectors_axis():
             raise ValueError(f"model.embedding_dim: {self.model.embedding_dim} would not be used: only rand runs "
                              "take it, and pretrained conditions take the vectors' width; remove it or add rand")
-        if self.data.max_length < max(self.model.filter_sizes) and "cnn" in self.grid.model:
-            raise ValueError("data.max_length is shorter than the widest filter in model.filter_sizes")
         return self
 
     @model_validator(mode="after")
@@ -415,7 +448,7 @@ class ExperimentConfig(_Section):
                     experiment=self.name, vectors=vectors,
                     # settings a condition does not use are reset, so runs that differ only there are one run
                     data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim"}),
-                    model=self.model.model_copy(update={"embedding_dim": None}) if pretrained else self.model,
+                    model=self.model.settings_of(model), embedding_dim=None if pretrained else self.model.embedding_dim,
                     word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
                     training=self.training_for(vectors), model_name=model, embedding=embedding,
                     seed=seed, fold=fold, train_size=size))
@@ -451,14 +484,23 @@ class RunSpec(_Section):
     data: DataConfig
     vectors: str | None
     word2vec: Word2VecConfig | None = None
-    model: ModelConfig
-    training: TrainingConfig
     model_name: str
+    model: SerializeAsAny[ModelSettings] = Field(description="the settings of model_name's family")
+    embedding_dim: int | None = Field(None, description="rand's width (None: the vectors', else 300)")
+    training: TrainingConfig
     embedding: str
     seed: int
     fold: int | None
     train_size: float
     variant: str | None = Field(None, exclude=True, description="the config variant it was listed under (a label)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_model_settings(cls, value: Any) -> Any:
+        """A run read back from its config.yaml: its model settings as its family's schema."""
+        if isinstance(value, dict) and isinstance(value.get("model"), dict) and value.get("model_name") in families():
+            value = {**value, "model": get_family(value["model_name"]).settings(**value["model"])}
+        return value
 
     def identity(self) -> dict[str, Any]:
         """Everything that determines the run's result, including the data and vectors' content.
@@ -466,18 +508,27 @@ class RunSpec(_Section):
         A setting added after runs were first recorded is left out while it has the value that
         reproduces the behaviour from before it existed, so those runs keep their ids and results.
         """
-        settings = self.model_dump(mode="json", exclude={"experiment"})
+        settings = self.model_dump(mode="json", exclude={"experiment", "model", "embedding_dim"})
         for (section, key), legacy in LEGACY_VALUES.items():
             if settings[section] is not None and settings[section].get(key, legacy) == legacy:
                 settings[section].pop(key, None)
-        dim = settings["model"]["embedding_dim"]
+        # Only this model's own settings: adding a model or a setting to another model leaves it alone.
+        settings["model"] = get_family(self.model_name).identity(self.model)
+        dim = self.embedding_dim
         if dim is None:
             settings["model"]["embedding_dim"] = LEGACY_EMBEDDING_DIM
         elif self.vectors is not None:  # v0.1 ignored the setting here: say that it is now used
             settings["model"]["embedding_dim"] = f"{dim} (rand)"
+        else:
+            settings["model"]["embedding_dim"] = dim
         settings["data_fingerprint"] = _fingerprint(self.data.dataset)
         settings["vectors_fingerprint"] = _vectors_fingerprint(self.vectors) if self.vectors else None
         return settings
+
+    def with_model(self, model_name: str, settings: ModelSettings | None = None) -> "RunSpec":
+        """This run with another model (its family's default settings unless given)."""
+        return self.model_copy(update={"model_name": model_name,
+                                       "model": settings or get_family(model_name).settings()})
 
     @property
     def run_id(self) -> str:

@@ -23,6 +23,7 @@ import yaml
 
 from embedlab.data.cache import atomic_dir
 from embedlab.experiments.config import ExperimentConfig, RunSpec, dataset_name
+from embedlab.experiments.records import RunResult
 from embedlab.experiments.provenance import git_state, host, library_versions
 from embedlab.experiments.store import ResultsStore
 from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
@@ -41,7 +42,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _write_run_dir(run_dir: Path, run: RunSpec, result: dict, provenance: dict) -> None:
+def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: dict) -> None:
     # Leftovers of this run killed mid-write: a temporary folder (killed while writing) or a complete
     # one without its DB row (killed after the rename). We hold the run's claim, so no live runner
     # is writing them.
@@ -51,15 +52,14 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: dict, provenance: dict) 
     with atomic_dir(run_dir) as tmp:
         (tmp / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
         (tmp / "metrics.json").write_text(json.dumps(
-            {"run_id": run.run_id, **result["metrics"], **result["sizes"], "coverage": result["coverage"],
-             "timings": result.get("timings"), **provenance}, indent=2))
-        _write_csv(tmp / "history.csv", result["history"])
-        if result.get("embeddings"):
+            {"run_id": run.run_id, **result.values(), "timings": result.timings, **provenance}, indent=2))
+        _write_csv(tmp / "history.csv", result.history)
+        if result.embeddings:
             import numpy as np
 
-            np.save(tmp / "embedding.npy", result["embeddings"]["matrix"].astype(np.float32))
-            (tmp / "vocab.txt").write_text("\n".join(result["embeddings"]["words"]) + "\n", encoding="utf-8")
-        predictions = result["predictions"]
+            np.save(tmp / "embedding.npy", result.embeddings["matrix"].astype(np.float32))
+            (tmp / "vocab.txt").write_text("\n".join(result.embeddings["words"]) + "\n", encoding="utf-8")
+        predictions = result.predictions
         _write_csv(tmp / "predictions.csv", [dict(zip(predictions, values)) for values in zip(*predictions.values())])
 
 
@@ -71,17 +71,14 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
             writer.writerows(rows)
 
 
-def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: dict | None = None,
+def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: RunResult | None = None,
          error: str | None = None, total_seconds: float | None = None) -> dict:
-    coverage = (result or {}).get("coverage") or {}
     return {
         "run_id": run.run_id, "experiment": run.experiment, "status": status, "variant": run.variant,
         "dataset": dataset_name(run.data.dataset), "vectors": run.vectors, "model": run.model_name,
         "embedding": run.embedding, "seed": run.seed, "fold": run.fold, "train_size": run.train_size,
-        **((result or {}).get("metrics") or {}), **((result or {}).get("sizes") or {}),
+        **(result.values() if result is not None else {}),
         "total_seconds": total_seconds,
-        "coverage_hits": coverage.get("hits"), "coverage_misses": coverage.get("misses"),
-        "coverage_type_share": coverage.get("type_share"), "coverage_token_share": coverage.get("token_share"),
         "config_hash": run.run_id, "config_json": run.identity(),
         "versions_json": provenance["versions"], "git_commit": provenance["git_commit"],
         "git_dirty": provenance["git_dirty"], "host": provenance["host"],
@@ -118,7 +115,7 @@ class Progress:
             self.bar.close()
 
 
-def _train_safely(run: RunSpec) -> tuple[dict | None, str | None, float, str]:
+def _train_safely(run: RunSpec) -> tuple[RunResult | None, str | None, float, str]:
     """Trains one run; returns (result, error, seconds, started_at). Exceptions become an error text,
     so one run's failure never stops the grid (and crosses process boundaries as plain data)."""
     from embedlab.experiments import train  # imports Keras: only when there is work
@@ -331,10 +328,9 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
             store.record(row)
             counts["finished"] += 1
             if tracker is not None:
-                tracker.log(run, row, result["history"], run_dir)
-            metrics = result["metrics"]
-            progress.advance(f"{prefix}: acc {metrics['accuracy']:.4f}  f1 {metrics['macro_f1']:.4f}  "
-                             f"{metrics['epochs']} ep  {seconds:.1f}s")
+                tracker.log(run, result, row, run_dir)
+            progress.advance(f"{prefix}: acc {result.accuracy:.4f}  f1 {result.macro_f1:.4f}  "
+                             f"{result.epochs} ep  {seconds:.1f}s")
         progress.close()
     except KeyboardInterrupt:
         progress.close()

@@ -19,22 +19,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from embedlab.experiments.records import RunResult
+
 DB_NAME = "results.db"
 
+# The run's identity and provenance, then what it measured (one column per RunResult field).
 _COLUMNS = {
     "run_id": "TEXT PRIMARY KEY",
     "experiment": "TEXT NOT NULL",
     "status": "TEXT NOT NULL CHECK (status IN ('finished', 'failed'))",
     "dataset": "TEXT", "vectors": "TEXT", "model": "TEXT", "embedding": "TEXT",
-    "seed": "INTEGER", "fold": "INTEGER", "train_size": "REAL",
-    "accuracy": "REAL", "macro_f1": "REAL", "loss": "REAL",
-    "epochs": "INTEGER", "best_epoch": "INTEGER", "train_seconds": "REAL", "total_seconds": "REAL",
-    "n_train": "INTEGER", "n_dev": "INTEGER", "n_test": "INTEGER", "vocab_size": "INTEGER",
-    "sequence_length": "INTEGER", "batching": "TEXT", "precision": "TEXT",
-    "test_tokens_in_training": "INTEGER", "test_tokens_vectors_only": "INTEGER", "test_tokens_unknown": "INTEGER",
-    "variant": "TEXT",
-    "coverage_hits": "INTEGER", "coverage_misses": "INTEGER",
-    "coverage_type_share": "REAL", "coverage_token_share": "REAL",
+    "seed": "INTEGER", "fold": "INTEGER", "train_size": "REAL", "variant": "TEXT",
+    **RunResult.columns(),
+    "total_seconds": "REAL",
     "config_hash": "TEXT", "config_json": "TEXT", "versions_json": "TEXT",
     "git_commit": "TEXT", "git_dirty": "INTEGER", "host": "TEXT",
     "started_at": "TEXT", "finished_at": "TEXT", "error": "TEXT",

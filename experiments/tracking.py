@@ -35,7 +35,9 @@ class MlflowTracker:
             mlflow.create_experiment(experiment, artifact_location=location)
         mlflow.set_experiment(experiment)
 
-    def log(self, run, row: dict, history: list[dict], run_dir: Path) -> None:
+    def log(self, run, result, row: dict, run_dir: Path) -> None:
+        """Logs one finished run: its identity as params, ``RunResult.HEADLINE`` as metrics, the
+        per-epoch history as stepped metrics, and the run folder as artifacts."""
         mlflow = self._mlflow
         identity = run.identity()
         params = _flatten(identity)
@@ -43,9 +45,8 @@ class MlflowTracker:
             mlflow.set_tags({"embedlab.run_id": run.run_id, "git_commit": row.get("git_commit") or "",
                              "host": row.get("host") or ""})
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-            mlflow.log_metrics({k: float(row[k]) for k in ("accuracy", "macro_f1", "loss", "epochs",
-                                                          "train_seconds") if row.get(k) is not None})
-            for epoch in history:
+            mlflow.log_metrics({k: float(getattr(result, k)) for k in result.HEADLINE})
+            for epoch in result.history:
                 step = int(epoch["epoch"])
                 mlflow.log_metrics({f"epoch_{k}": float(v) for k, v in epoch.items() if k != "epoch"}, step=step)
             mlflow.log_artifacts(str(run_dir))

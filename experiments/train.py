@@ -23,10 +23,12 @@ from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, lo
                                    vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
+from embedlab.experiments.records import RunResult
 from embedlab.experiments.config import LEGACY_EMBEDDING_DIM, RunSpec, dataset_name, load_any_dataset
 
 UNKNOWN_SCALE = 0.25  # Kim 2014: words without a pretrained vector get U[-0.25, 0.25]
-from embedlab.models import get_builder, import_keras_quietly
+from embedlab.models import import_keras_quietly
+from embedlab.models.registry import get_family
 
 
 class NonFiniteLossError(RuntimeError):
@@ -115,14 +117,14 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
 
     vocab = Vocabulary(min_count=run.data.min_count).fit(tokens[i] for i in train)
     longest = max(len(tokens[i]) for i in train)
-    widest = max(run.model.filter_sizes)
-    offset = widest - 1 if run.data.padding == "kim" else 0
-    length = max(min(longest, run.data.max_length) + 2 * offset, widest) - 2 * offset
+    shortest = get_family(run.model_name).min_length(run.model)  # a CNN's widest filter
+    offset = shortest - 1 if run.data.padding == "kim" else 0
+    length = max(min(longest, run.data.max_length) + 2 * offset, shortest) - 2 * offset
 
     vectors = resolve_vectors(run, [tokens[i] for i in train], train_key=hash(train.tobytes()))
     use_pretrained = run.embedding != "rand"
-    dim = vectors.dim if vectors is not None and (use_pretrained or run.model.embedding_dim is None) \
-        else (run.model.embedding_dim or LEGACY_EMBEDDING_DIM)
+    dim = vectors.dim if vectors is not None and (use_pretrained or run.embedding_dim is None) \
+        else (run.embedding_dim or LEGACY_EMBEDDING_DIM)
     scale = UNKNOWN_SCALE if run.data.unknown_init == "kim" else float(np.sqrt(3) * vectors.std)
     matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed,
                                               unknown_scale=scale)
@@ -190,9 +192,6 @@ class TestWords:
                 "test_tokens_unknown": self.unknown_tokens}
 
 
-_vectors_memo: dict = {}
-
-
 def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int) -> Vectors | None:
     """The run's vectors: a registry id, a user file, or word2vec trained by the suite.
 
@@ -209,16 +208,17 @@ def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int)
         return load_user_vectors(ref)
     corpus, algo, dim = parsed
     params = Word2VecParams(**run.word2vec.model_dump()) if run.word2vec else Word2VecParams()
+    memo = WORKER.trained_vectors
     memo_key = (ref, params, train_key if corpus == "train" else None)
-    if memo_key not in _vectors_memo:
+    if memo_key not in memo:
         if corpus == "train":
             sentences, name = train_tokens, f"{dataset_name(run.data.dataset)} training split"
         elif corpus == "wikitext2":
             sentences, name = wikitext2_sentences(), "wikitext2"
         else:
             sentences, name = file_sentences(corpus), corpus
-        _vectors_memo[memo_key] = train_word2vec(sentences, algo, dim, params, name)
-    return _vectors_memo[memo_key]
+        memo[memo_key] = train_word2vec(sentences, algo, dim, params, name)
+    return memo[memo_key]
 
 
 def _optimizer(keras, name: str, learning_rate: float, sparse_updates: bool):
@@ -301,19 +301,16 @@ def _bucketed_pipeline(tf, x: np.ndarray, y: np.ndarray, batch_size: int, min_le
     return dataset.prefetch(2).with_options(_no_autotune(tf)), order
 
 
-def bucket_padding(model_name: str, filter_sizes, pad_after: int = 0) -> tuple[int, int]:
-    """``(min_length, pad_after)`` of a model's bucketed batches.
+def bucket_padding(run: RunSpec, pad_after: int = 0) -> tuple[int, int]:
+    """``(min_length, pad_after)`` of a run's bucketed batches.
 
     The CNN max-pools over every window, windows over padding included: with padding to the split's
     longest text nearly every text has windows wholly in padding (each worth relu(bias)) and windows
     straddling its end. Keeping at least the widest filter's worth of zeros after every text keeps
     both, so bucketed batches compute the same function as fixed padding; a masked model (mean of
-    embeddings) needs none.
+    embeddings, BiLSTM, Transformer) needs none. The model's family says which it is.
     """
-    if model_name != "cnn":
-        return 1, 0
-    widest = max(filter_sizes)
-    return widest, max(widest, pad_after)
+    return get_family(run.model_name).bucket_padding(run.model, pad_after)
 
 
 class _Batches:
@@ -347,50 +344,70 @@ def dtype_policy(keras, precision: str):
         keras.config.set_dtype_policy("float32")
 
 
-_determinism_enabled = False
-_threads_configured: int | None = None
+class WorkerContext:
+    """What a process that trains runs keeps from one run to the next (one per worker process).
+
+    TensorFlow's thread pools and op determinism are process-wide, so they are set here, once, for
+    all runs of the process; word2vec vectors trained by the suite are memoised here too.
+
+    Attributes:
+        threads_ (int | None): TF threads the process runs with, once configured.
+        trained_vectors (dict): word2vec vectors trained in this process, by settings.
+    """
+
+    def __init__(self):
+        self.threads_: int | None = None
+        self.trained_vectors: dict = {}
+
+    def configure_threads(self, threads: int) -> None:
+        """Sizes TF's intra- and inter-op thread pools before TF starts its runtime.
+
+        The thread count is part of a run's settings because it changes results: TF sums in another
+        order with 1 thread than with 2, and over several epochs that can move a prediction. With the
+        same count, every executor (local, processes, ray) gives bit-identical runs.
+        """
+        import warnings
+
+        import_keras_quietly()
+        import tensorflow as tf
+
+        if self.threads_ == threads:
+            return
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # TF already running in this process (e.g. an interactive session)
+            current = tf.config.threading.get_intra_op_parallelism_threads()
+            if current != threads:
+                warnings.warn(f"TensorFlow already runs with {current or 'default'} threads; training.threads="
+                              f"{threads} cannot apply in this process, so results may differ in the last "
+                              "digits", stacklevel=3)
+        self.threads_ = threads
+
+    def seed(self, seed: int, deterministic: bool) -> None:
+        """Seeds Python, NumPy and TF, and turns TF's op determinism on or off as the run asks (a
+        ``deterministic: false`` run after a deterministic one in the same process really runs with
+        it off)."""
+        keras = import_keras_quietly()
+        from tensorflow.python.framework import config as tf_config
+
+        keras.utils.set_random_seed(seed)
+        if deterministic and not tf_config.is_op_determinism_enabled():
+            tf_config.enable_op_determinism()
+        elif not deterministic and tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()
+
+
+# This process's context: a worker process trains its runs one after another with it.
+WORKER = WorkerContext()
 
 
 def configure_threads(threads: int) -> None:
-    """Sizes TF's intra- and inter-op thread pools, once per process, before TF starts its runtime.
-
-    The thread count is part of a run's settings because it changes results: TF sums in another
-    order with 1 thread than with 2, and over several epochs that can move a prediction. With the
-    same count, every executor (local, processes, ray) gives bit-identical runs.
-    """
-    global _threads_configured
-    import warnings
-
-    import_keras_quietly()
-    import tensorflow as tf
-
-    if _threads_configured == threads:
-        return
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-        _threads_configured = threads
-    except RuntimeError:  # TF already running in this process (e.g. an interactive session)
-        current = tf.config.threading.get_intra_op_parallelism_threads()
-        if current != threads:
-            warnings.warn(f"TensorFlow already runs with {current or 'default'} threads; training.threads="
-                          f"{threads} cannot apply in this process, so results may differ in the last digits",
-                          stacklevel=2)
-        _threads_configured = threads
+    """Sizes this process's TF thread pools (see :meth:`WorkerContext.configure_threads`)."""
+    WORKER.configure_threads(threads)
 
 
-def _seed_everything(seed: int, deterministic: bool) -> None:
-    global _determinism_enabled
-    keras = import_keras_quietly()
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    if deterministic and not _determinism_enabled:
-        tf.config.experimental.enable_op_determinism()
-        _determinism_enabled = True
-
-
-def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
+def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> RunResult:
     """Trains and evaluates one run.
 
     Args:
@@ -398,9 +415,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
         prepared (PreparedSplit | None): Pre-built data, else built here.
 
     Returns:
-        dict: ``metrics`` (accuracy, macro_f1, loss, epochs, best_epoch, train_seconds), ``history``
-        (per-epoch rows), ``predictions`` (test index, label, predicted, confidence), ``sizes`` and
-        ``coverage``.
+        RunResult: Test metrics, sizes, coverage, per-epoch history and per-example predictions.
 
     Raises:
         NonFiniteLossError: The loss became NaN or infinite.
@@ -412,25 +427,15 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     prepared = prepared or prepare_split(run)
     timings = {"prepare_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
-    configure_threads(run.training.threads)
-    _seed_everything(run.seed, run.training.deterministic)
+    WORKER.configure_threads(run.training.threads)
+    WORKER.seed(run.seed, run.training.deterministic)
     if run.training.precision not in ("float32", "mixed_bfloat16"):
         raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
-    builder = get_builder(run.model_name)
-    is_cnn = run.model_name == "cnn"
-    options = {"filter_sizes": run.model.filter_sizes, "num_filters": run.model.num_filters} if is_cnn else {}
-    # The CNN max-pools over every window, windows over padding included: with padding to the
-    # split's longest text nearly every text has windows wholly in padding (each worth relu(bias)) and
-    # windows straddling its end. Keeping at least the widest filter's worth of zeros after every text
-    # keeps both, so bucketed batches compute the same function as fixed padding; a masked model
-    # (mean of embeddings) needs none.
-    widest = max(run.model.filter_sizes)
-    batches = _Batches(tf, run, min_length=widest if is_cnn else 1,
-                       pad_after=max(widest, prepared.pad_after) if is_cnn else 0)
+    batches = _Batches(tf, run, *bucket_padding(run, prepared.pad_after))
     with dtype_policy(keras, run.training.precision):
-        model = builder(sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
-                        num_classes=prepared.num_classes, embedding_matrix=prepared.matrix,
-                        embedding=run.embedding, dropout=run.model.dropout, max_norm=run.model.max_norm, **options)
+        model = get_family(run.model_name).build(
+            run.model, sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
+            num_classes=prepared.num_classes, embedding_matrix=prepared.matrix, embedding=run.embedding)
     model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate,
                                        run.training.sparse_updates),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -462,14 +467,6 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     predicted = probabilities.argmax(axis=1)
     true_probability = probabilities[np.arange(len(predicted)), prepared.y_test]
     epochs = len(losses)
-    metrics = {
-        "accuracy": float(accuracy_score(prepared.y_test, predicted)),
-        "macro_f1": float(f1_score(prepared.y_test, predicted, average="macro")),
-        "loss": float(-np.mean(np.log(np.clip(true_probability, 1e-7, 1.0)))),
-        "epochs": epochs,
-        "best_epoch": int(stopper.best_epoch) + 1,
-        "train_seconds": round(train_seconds, 3),
-    }
     history_rows = [
         {"epoch": e + 1, **{k: float(v[e]) for k, v in history.history.items()},
          "seconds": round(epoch_times[e], 3)}
@@ -480,16 +477,25 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> dict:
     if prepared.test_words is not None:  # what the frequency analysis needs, recorded at training time
         for key in ("rarest", "unseen_vectors", "unseen_nowhere"):
             predictions[key] = [example[key] for example in prepared.test_words.per_example]
-    sizes = {"n_train": int(len(prepared.y_fit)), "n_dev": int(len(prepared.y_dev)),
-             "n_test": int(len(prepared.y_test)), "vocab_size": prepared.training_vocab_size or len(prepared.vocab),
-             "sequence_length": int(prepared.x_fit.shape[1]), "batching": run.training.batching,
-             "precision": run.training.precision,
-             **(prepared.test_words.counts() if prepared.test_words is not None else {})}
     embeddings = None
     if run.training.save_embeddings:  # the fine-tuned channel for multichannel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
         embeddings = {"words": prepared.vocab.words_, "matrix": tables[-1].get_weights()[0]}
+    coverage = prepared.coverage
+    result = RunResult(
+        accuracy=float(accuracy_score(prepared.y_test, predicted)),
+        macro_f1=float(f1_score(prepared.y_test, predicted, average="macro")),
+        loss=float(-np.mean(np.log(np.clip(true_probability, 1e-7, 1.0)))),
+        epochs=epochs, best_epoch=int(stopper.best_epoch) + 1, train_seconds=round(train_seconds, 3),
+        n_train=int(len(prepared.y_fit)), n_dev=int(len(prepared.y_dev)), n_test=int(len(prepared.y_test)),
+        vocab_size=prepared.training_vocab_size or len(prepared.vocab),
+        sequence_length=int(prepared.x_fit.shape[1]), batching=run.training.batching,
+        precision=run.training.precision,
+        parameters=int(model.count_params()),
+        trainable_parameters=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        **(prepared.test_words.counts() if prepared.test_words is not None else {}),
+        **({f"coverage_{k}": v for k, v in coverage.as_dict().items()} if coverage is not None else {}),
+        history=history_rows, predictions=predictions, embeddings=embeddings,
+        timings={k: round(v, 4) for k, v in timings.items()})
     keras.backend.clear_session()
-    return {"embeddings": embeddings, "metrics": metrics, "history": history_rows, "predictions": predictions, "sizes": sizes,
-            "coverage": prepared.coverage.as_dict() if prepared.coverage else None,
-            "timings": {k: round(v, 4) for k, v in timings.items()}}
+    return result

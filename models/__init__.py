@@ -1,8 +1,9 @@
-"""Keras 3 model builders, one module per model. Each takes an embedding mode: rand, static,
-non-static or multichannel (see :mod:`embedlab.models.names`).
+"""Keras 3 models, one module per model (``kim_cnn``, ``bag_of_embeddings``, ``bilstm``,
+``transformer``). Each module declares ``FAMILY`` (:class:`embedlab.models.family.ModelFamily`): its
+name, settings, supported embedding modes (rand, static, non-static, multichannel) and builder.
 
-Importing this package does not import Keras (so configs validate in milliseconds); the builder
-modules do, and that costs ~2-4 s the first time.
+Importing this package or a model module does not import Keras (so configs validate in
+milliseconds); building a model does, and that costs ~2-4 s the first time.
 """
 
 import os
@@ -12,16 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def get_builder(model_name: str):
-    """Returns the builder function of a model name (``cnn`` or ``boe``)."""
-    if model_name == "cnn":
-        from embedlab.models.kim_cnn import build_kim_cnn
+    """Returns the builder function of a model name (see :func:`embedlab.models.registry.families`)."""
+    from embedlab.models.registry import get_family
 
-        return build_kim_cnn
-    if model_name == "boe":
-        from embedlab.models.bag_of_embeddings import build_bag_of_embeddings
-
-        return build_bag_of_embeddings
-    raise KeyError(f"unknown model {model_name!r}; known: cnn, boe")
+    return get_family(model_name).builder
 
 
 def import_keras_quietly():

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import keras
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from embedlab.models.embedding import classifier_model, embed_tokens
+from embedlab.models.family import ModelFamily, ModelSettings
+
+if TYPE_CHECKING:
+    import keras
+
+
+class BagOfEmbeddingsSettings(ModelSettings):
+    """Only the shared head's settings: the mean of the word vectors has none of its own."""
 
 
 def build_bag_of_embeddings(sequence_length: int | None, num_classes: int, embedding_matrix: np.ndarray,
                             embedding: str = "rand", dropout: float = 0.5, max_norm: float = 3.0
-                            ) -> keras.Model:
+                            ) -> "keras.Model":
     """Builds mean pooling over (masked) word vectors → dropout → softmax.
 
     Args:
@@ -24,10 +32,23 @@ def build_bag_of_embeddings(sequence_length: int | None, num_classes: int, embed
     Returns:
         keras.Model: Uncompiled model taking ``(batch, sequence_length)`` int ids.
     """
+    from embedlab.models import import_keras_quietly
+    from embedlab.models.embedding import classifier_model, embed_tokens
+
+    keras = import_keras_quietly()
     if embedding == "multichannel":
-        raise ValueError("the bag-of-embeddings model has one channel; multichannel is CNN only")
+        raise ValueError("the bag-of-embeddings model has one channel; multichannel is not supported")
     token_ids = keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids")
     embedded, embedding_layers = embed_tokens(token_ids, embedding, embedding_matrix, mask_zero=True)
     features = keras.layers.GlobalAveragePooling1D(name="mean_pool")(embedded)
     return classifier_model(token_ids, features, embedding_layers, embedding_matrix, num_classes, dropout,
                             max_norm, name=f"bag_of_embeddings_{embedding}")
+
+
+FAMILY = ModelFamily(
+    name="boe", settings=BagOfEmbeddingsSettings, builder=build_bag_of_embeddings,
+    modes=("rand", "static", "non-static"),
+    description="bag of embeddings: the mean of the (masked) word vectors, dropout, softmax",
+    # Release 0.1 hashed the CNN's default settings into every run's id, this model's included.
+    legacy_identity={"filter_sizes": [3, 4, 5], "num_filters": 100},
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from embedlab.models.names import EMBEDDING_MODES
+from embedlab.models.family import EMBEDDING_MODES
 
 
 def embed_tokens(token_ids, mode: str, matrix: np.ndarray, mask_zero: bool = False):

@@ -1,6 +1,6 @@
-"""Model and embedding-mode names, importable without Keras (config validation uses them)."""
+"""Embedding-mode names, importable without Keras (config validation uses them). Model names come
+from :func:`embedlab.models.registry.model_names`."""
 
-EMBEDDING_MODES = ("rand", "static", "non-static", "multichannel")
-MODEL_NAMES = ("cnn", "boe")
-# Embedding modes a model supports; the bag of embeddings has no channels to combine.
-SUPPORTED_MODES = {"cnn": EMBEDDING_MODES, "boe": ("rand", "static", "non-static")}
+from embedlab.models.family import EMBEDDING_MODES
+
+__all__ = ["EMBEDDING_MODES"]

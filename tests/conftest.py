@@ -63,7 +63,7 @@ TINY_CONFIG = """\
     name: tiny
     data: {dataset: mr, protocol: holdout, test_fraction: 0.2, subsample: 300, split_seed: 0}
     vectors: glove-6b-50d
-    model: {num_filters: 8}
+    model: {cnn: {num_filters: 8}}
     training: {max_epochs: 1, patience: 1, batch_size: 50}
     grid:
       model: [cnn]

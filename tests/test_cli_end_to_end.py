@@ -57,7 +57,7 @@ def test_three_class_dataset_with_suite_trained_word2vec(write_config, tmp_path,
         data: {dataset: crowdflower_tweets, protocol: cv, folds: 5, subsample: 400}
         vectors: w2v:train:sg:16
         word2vec: {epochs: 1, min_count: 1}
-        model: {num_filters: 4}
+        model: {cnn: {num_filters: 4}}
         training: {max_epochs: 1}
         grid: {model: [boe, cnn], embedding: [rand, non-static], fold: [0]}
     """)

@@ -1,9 +1,13 @@
-"""Model builders: shapes, and that frozen means frozen."""
+"""Model builders: shapes, and that frozen means frozen, for every model family."""
 
 import numpy as np
 import pytest
 
 from embedlab.models import get_builder, import_keras_quietly
+from embedlab.models.registry import families
+
+ALL_MODELS = sorted(families())
+MULTICHANNEL_MODELS = [name for name in ALL_MODELS if "multichannel" in families()[name].modes]
 
 keras = import_keras_quietly()
 
@@ -33,7 +37,7 @@ def _embedding_layers(model):
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
 
 
-@pytest.mark.parametrize("model_name", ["cnn", "boe"])
+@pytest.mark.parametrize("model_name", ALL_MODELS)
 def test_static_embedding_is_frozen(model_name):
     keras.utils.set_random_seed(0)
     matrix = _matrix()
@@ -49,7 +53,7 @@ def test_static_embedding_is_frozen(model_name):
     assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
 
 
-@pytest.mark.parametrize("model_name", ["cnn", "boe"])
+@pytest.mark.parametrize("model_name", ALL_MODELS)
 @pytest.mark.parametrize("mode", ["rand", "non-static"])
 def test_trainable_embedding_changes(model_name, mode):
     keras.utils.set_random_seed(0)
@@ -61,11 +65,12 @@ def test_trainable_embedding_changes(model_name, mode):
     assert not np.array_equal(embedding.get_weights()[0], matrix)
 
 
-def test_multichannel_has_one_frozen_and_one_tuned_channel():
+@pytest.mark.parametrize("model_name", MULTICHANNEL_MODELS)
+def test_multichannel_has_one_frozen_and_one_tuned_channel(model_name):
     keras.utils.set_random_seed(0)
     matrix = _matrix()
-    model = get_builder("cnn")(sequence_length=LENGTH, num_classes=3, embedding_matrix=matrix,
-                               embedding="multichannel", num_filters=4)
+    model = get_builder(model_name)(sequence_length=LENGTH, num_classes=3, embedding_matrix=matrix,
+                                    embedding="multichannel")
     static, tuned = _embedding_layers(model)
     assert not static.trainable and tuned.trainable
     _fit(model)
@@ -85,7 +90,7 @@ def test_kim_cnn_architecture():
 
 
 def test_bag_of_embeddings_rejects_multichannel():
-    with pytest.raises(ValueError, match="CNN only"):
+    with pytest.raises(ValueError, match="multichannel is not supported"):
         get_builder("boe")(sequence_length=LENGTH, num_classes=2, embedding_matrix=_matrix(),
                            embedding="multichannel")
 
@@ -93,3 +98,37 @@ def test_bag_of_embeddings_rejects_multichannel():
 def test_cnn_rejects_sequences_shorter_than_its_widest_filter():
     with pytest.raises(ValueError, match="widest filter"):
         get_builder("cnn")(sequence_length=4, num_classes=2, embedding_matrix=_matrix())
+
+
+@pytest.mark.parametrize("model_name", ["boe", "bilstm", "transformer"])
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_masked_models_ignore_padding(model_name, pooling):
+    """Bucketed batches pad each batch to its own longest text: a masked model's output must not
+    depend on how many padding ids follow a text."""
+    if pooling == "mean" and model_name != "bilstm":
+        pytest.skip("only the BiLSTM has a pooling setting")
+    keras.utils.set_random_seed(0)
+    options = {"pooling": pooling} if model_name == "bilstm" else {}
+    model = get_builder(model_name)(sequence_length=None, num_classes=2, embedding_matrix=_matrix(),
+                                    embedding="non-static", **options)
+    short = np.array([[3, 4, 5, 0], [6, 7, 0, 0]], dtype="int32")
+    padded = np.concatenate([short, np.zeros((2, 9), dtype="int32")], axis=1)
+    np.testing.assert_allclose(model.predict(short, verbose=0), model.predict(padded, verbose=0), atol=1e-6)
+
+
+def test_transformer_refuses_inputs_longer_than_its_positions():
+    with pytest.raises(ValueError, match="longer than max_positions 8"):
+        get_builder("transformer")(sequence_length=12, num_classes=2, embedding_matrix=_matrix(), max_positions=8)
+
+
+def test_every_family_declares_a_consistent_plugin():
+    """What the suite relies on: a settings schema with defaults, modes it supports, a builder
+    that takes the settings as keyword arguments."""
+    import inspect
+
+    for name, family in families().items():
+        settings = family.settings()
+        assert set(family.modes) <= {"rand", "static", "non-static", "multichannel"} and "rand" in family.modes
+        parameters = inspect.signature(family.builder).parameters
+        assert set(dict(settings)) <= set(parameters), name
+        assert {"sequence_length", "num_classes", "embedding_matrix", "embedding"} <= set(parameters), name

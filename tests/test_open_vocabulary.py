@@ -34,7 +34,7 @@ def setup(tmp_path, mr_sample, glove50):
 
 def _run(csv, vectors, embedding="static", vocabulary="open"):
     raw = {"name": "o", "data": {"dataset": {"path": str(csv)}, "protocol": "holdout", "vocabulary": vocabulary},
-           "vectors": str(vectors), "model": {"num_filters": 4},
+           "vectors": str(vectors), "model": {"cnn": {"num_filters": 4}},
            "training": {"max_epochs": 1, "save_embeddings": True}, "grid": {"embedding": [embedding]}}
     return ExperimentConfig.model_validate(raw).runs()[0]
 
@@ -91,8 +91,8 @@ def test_fine_tuning_leaves_test_only_rows_untouched(setup, monkeypatch):
     run = _run(csv, vectors, embedding="non-static")
     prepared = train.prepare_split(run)
     result = train.train_run(run, prepared)
-    tuned = result["embeddings"]["matrix"]
+    tuned = result.embeddings["matrix"]
     word_id = prepared.vocab.index_[RARE_WITH_VECTOR]
     np.testing.assert_array_equal(tuned[word_id], prepared.matrix[word_id])
     assert not np.array_equal(tuned[2], prepared.matrix[2])  # a training word did move
-    assert result["sizes"]["test_tokens_vectors_only"] >= 1
+    assert result.test_tokens_vectors_only >= 1

@@ -12,7 +12,7 @@ import pytest
 GRID = """\
     name: faults
     data: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}
-    model: {num_filters: 4}
+    model: {cnn: {num_filters: 4}}
     training: {max_epochs: 1, batch_size: 50}
     grid: {embedding: [rand, static], seed: [1, 2, 3]}
 """
@@ -142,7 +142,7 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
         name: nan
         data: {dataset: mr, protocol: holdout, subsample: 200}
         training: {optimizer: sgd, learning_rate: 1.0e+30, max_epochs: 2}
-        model: {num_filters: 4, max_norm: 1.0e+30}
+        model: {cnn: {num_filters: 4, max_norm: 1.0e+30}}
         grid: {embedding: [non-static]}
     """)
     result = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out",

@@ -47,7 +47,7 @@ def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
         name: gap
         data: {dataset: mr, protocol: cv, folds: 2, subsample: 300}
         vectors: glove-6b-50d
-        model: {num_filters: 4}
+        model: {cnn: {num_filters: 4}}
         training: {max_epochs: 1}
         grid: {embedding: [rand, static, non-static]}
         variants:

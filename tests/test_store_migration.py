@@ -27,3 +27,27 @@ def test_v01_database_gains_new_columns(tmp_path):
     frame = store.frame().set_index("run_id")
     assert frame.loc["old", "accuracy"] == 0.75 and pd.isna(frame.loc["old", "batching"])
     assert frame.loc["new", "batching"] == "bucketed" and frame.loc["new", "test_tokens_vectors_only"] == 12
+
+
+def test_release_02_database_gains_this_releases_columns(tmp_path):
+    """tests/data/results_release_0.2.db: the quickstart's DB as release 0.2 wrote it (commit dcafc43)."""
+    import shutil
+    from pathlib import Path
+
+    from embedlab.experiments.records import RunResult
+
+    shutil.copy(Path(__file__).parent / "data" / "results_release_0.2.db", tmp_path / "results.db")
+    with sqlite3.connect(tmp_path / "results.db") as db:
+        before = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    assert "parameters" not in before  # a column this release added
+    store = ResultsStore(tmp_path)
+    old = store.frame()
+    assert len(old) == 9 and old["parameters"].isna().all()  # read-only: shown as empty
+    store.record({"run_id": "new", "experiment": "quickstart", "status": "finished", **{
+        name: 1 for name, kind in RunResult.columns().items() if kind != "TEXT"}, "batching": "bucketed"})
+    with sqlite3.connect(tmp_path / "results.db") as db:
+        after = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    assert set(RunResult.columns()) <= after
+    frame = store.frame().set_index("run_id")
+    assert frame.loc["new", "parameters"] == 1 and len(frame) == 10
+    assert frame.drop(index="new")["accuracy"].tolist() == old.set_index("run_id")["accuracy"].tolist()

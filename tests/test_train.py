@@ -27,11 +27,40 @@ def test_split_is_shared_by_conditions_and_vocab_is_from_training_only(tiny_runs
 @pytest.mark.parametrize("model_name, embedding", [
     ("cnn", "rand"), ("cnn", "static"), ("cnn", "non-static"), ("cnn", "multichannel"),
     ("boe", "rand"), ("boe", "non-static"),
+    ("bilstm", "rand"), ("bilstm", "multichannel"), ("transformer", "static"), ("transformer", "non-static"),
 ])
 def test_same_run_twice_gives_bit_identical_metrics(tiny_runs, model_name, embedding):
-    run = tiny_runs[0].model_copy(update={"model_name": model_name, "embedding": embedding})
+    run = tiny_runs[0].with_model(model_name).model_copy(update={"embedding": embedding})
     first, second = train_run(run), train_run(run)
-    assert first["metrics"] | {"train_seconds": 0} == second["metrics"] | {"train_seconds": 0}
-    assert first["predictions"] == second["predictions"]
-    assert [h["loss"] for h in first["history"]] == [h["loss"] for h in second["history"]]
-    assert 0.3 < first["metrics"]["accuracy"] <= 1.0 and first["sizes"]["n_test"] == 60
+    assert first.values() | {"train_seconds": 0} == second.values() | {"train_seconds": 0}
+    assert first.predictions == second.predictions
+    assert [h["loss"] for h in first.history] == [h["loss"] for h in second.history]
+    assert 0.3 < first.accuracy <= 1.0 and first.n_test == 60
+
+
+def test_deterministic_false_really_turns_op_determinism_off():
+    """One worker trains many runs: a ``deterministic: false`` run after a deterministic one must not
+    inherit the process-wide setting."""
+    from tensorflow.python.framework import config as tf_config
+
+    from embedlab.experiments.train import WORKER
+
+    WORKER.seed(0, deterministic=True)
+    assert tf_config.is_op_determinism_enabled()
+    WORKER.seed(0, deterministic=False)
+    assert not tf_config.is_op_determinism_enabled()
+    WORKER.seed(0, deterministic=True)
+    assert tf_config.is_op_determinism_enabled()
+
+
+def test_new_models_freeze_static_embeddings_in_a_real_run(tiny_runs):
+    import numpy as np
+
+    for model_name in ("bilstm", "transformer"):
+        run = tiny_runs[1].with_model(model_name).model_copy(update={"training": tiny_runs[1].training.model_copy(
+            update={"save_embeddings": True})})
+        assert run.embedding == "static"
+        prepared = prepare_split(run)
+        result = train_run(run, prepared)
+        np.testing.assert_array_equal(result.embeddings["matrix"], prepared.matrix)
+        assert result.trainable_parameters < result.parameters
