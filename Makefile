@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= configs/quickstart.yaml
 
-.PHONY: setup run test clean
+.PHONY: setup run test test-fast clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# The inner loop: no training, no network, well under a minute.
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

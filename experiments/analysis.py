@@ -159,6 +159,36 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def plot_model_gains(gains: pd.DataFrame, path: Path) -> Path:
+    """Bar chart of each pretrained condition's paired gain over rand per model family, with 95%
+    CIs; one panel per (dataset, vectors) (``gains`` as from ``report.paired_gains``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = list(gains.groupby(["dataset", "vectors"], dropna=False))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3.8 * len(panels)), squeeze=False)
+    for ax, ((dataset, vectors), part) in zip(axes[:, 0], panels):
+        models = list(dict.fromkeys(part["model"]))
+        conditions = [c for c in ("static", "non-static", "multichannel") if c in set(part["condition"])]
+        width = 0.8 / max(len(conditions), 1)
+        for k, condition in enumerate(conditions):
+            rows = part[part["condition"] == condition].groupby("model").first().reindex(models)
+            x = np.arange(len(models)) + (k - (len(conditions) - 1) / 2) * width
+            error = np.vstack([rows["gain"] - rows["ci_low"], rows["ci_high"] - rows["gain"]]) * 100
+            ax.bar(x, rows["gain"] * 100, width, yerr=np.nan_to_num(error), capsize=3, label=f"{condition} − rand")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(np.arange(len(models)), models)
+        ax.set(xlabel="model", ylabel="gain over rand (accuracy points)",
+               title=f"{dataset}, {vectors}: gain of pretrained embeddings by model (95% CI)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 # ---------------------------------------------------------------- frequency analysis
 
 

@@ -170,6 +170,33 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
+def models_table_markdown(runs: pd.DataFrame, gains: pd.DataFrame, metric: str = "accuracy") -> str:
+    """One row per (dataset, vectors, model): rand's mean ± std, each pretrained condition's paired
+    gain with its CI (bold: survives Holm), parameters and mean seconds per run."""
+    conditions = [c for c in CONDITION_ORDER[1:] if c in set(gains["condition"])]
+    header = ["dataset", "vectors", "model", "parameters (rand)", "rand (std)",
+              *(f"{c} − rand [95% CI]" for c in conditions), "s/run"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    keyed = gains.set_index(["dataset", "vectors", "model", "condition"])
+    for (dataset, vectors, model), part in runs.groupby(["dataset", "vectors", "model"], dropna=False, sort=False):
+        rand = part[part["embedding"] == "rand"]
+        params = rand["parameters"].dropna() if "parameters" in rand else pd.Series(dtype=float)
+        cells = [str(dataset), str(vectors), str(model), f"{params.iloc[0]:,.0f}" if len(params) else "–",
+                 f"{rand[metric].mean() * 100:.1f} ± {rand[metric].std() * 100:.1f}" if len(rand) > 1 else "–"]
+        for condition in conditions:
+            key = (dataset, vectors, model, condition)
+            if key not in keyed.index:
+                cells.append("–")
+                continue
+            row = keyed.loc[key]
+            row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+            bold = "**" if pd.notna(row["holm_p"]) and row["holm_p"] < 0.05 else ""
+            cells.append(f"{bold}{row['gain'] * 100:+.1f}{bold} {_ci(row['ci_low'], row['ci_high'])}")
+        cells.append(f"{part['total_seconds'].mean():.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _ci(low: float, high: float) -> str:
     return "–" if pd.isna(low) else f"[{low * 100:+.2f}, {high * 100:+.2f}]"
 

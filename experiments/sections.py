@@ -71,6 +71,27 @@ def across_datasets(ctx: ReportContext) -> Section | None:
     return Section("Across datasets (Kim 2014, Table 2 layout)", body, figures)
 
 
+def across_models(ctx: ReportContext) -> Section | None:
+    """With several model families on the same data: does the gain from pretraining depend on the
+    architecture? One row per model (its size and cost beside its gains), and a figure."""
+    runs = ctx.runs[ctx.runs["train_size"] == 1.0]
+    if runs.empty or runs["model"].nunique() < 2:
+        return None
+    gains = tables.paired_gains(runs, ctx.metric)
+    if gains.empty:
+        return None
+    body = ("Each model's gain from pretrained embeddings over its own rand runs (points, paired by "
+            "fold/seed; 95% CI and Holm p as in the paired-gains table), with its size and cost.\n\n"
+            + tables.models_table_markdown(runs, gains, ctx.metric))
+    figures = []
+    if ctx.figures_dir is not None:
+        path = analysis.plot_model_gains(gains, ctx.figures_dir / "gains_by_model.png")
+        figures.append(path)
+        body += (f"\n![gains by model]({path.name})\n\n*Figure: the gain of each pretrained condition over "
+                 "rand per model family (accuracy points, 95% CI); above zero, pretraining helped that model.*\n")
+    return Section("Across model families", body, figures)
+
+
 def published(ctx: ReportContext) -> Section | None:
     text = tables.published_markdown(ctx.runs, ctx.metric)
     return Section("Against the published numbers", text) if text else None
@@ -173,6 +194,6 @@ def runs_footer(ctx: ReportContext) -> Section | None:
 
 # Report order. Each entry returns a Section or None.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
-    comparison, across_datasets, published, gap_to_kim, paired_gains, learning_curve, word_frequency,
+    comparison, across_datasets, across_models, published, gap_to_kim, paired_gains, learning_curve, word_frequency,
     embedding_spaces, coverage, runs_footer,
 ]

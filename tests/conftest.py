@@ -16,6 +16,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 
 
+# Fixtures that fetch real data (the first time) and so put a test in the slow tier.
+FETCHING_FIXTURES = {"mr", "glove50", "mr_sample"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The fast tier (``pytest -m "not slow"``) needs no training and no network: a test that uses
+    a fetching fixture is slow, as is every test of a module marked ``pytestmark = pytest.mark.slow``."""
+    for item in items:
+        if FETCHING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_configure(config):
     # Size TF's thread pools before any test starts TF, as each worker process does: in-process
     # runs are then bit-identical to the processes and Ray executors' runs.

@@ -6,6 +6,8 @@ import pytest
 
 from embedlab.data.datasets import dataset_ids, load_dataset
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 EXPECTED = {  # id: (total, {class: count}) measured from DATA_SOURCES.md's recipes
     "mr": (10605, {"negative": 5315, "positive": 5290}),
     "mr_official4k": (4000, {"negative": 2000, "positive": 2000}),

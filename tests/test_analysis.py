@@ -7,6 +7,8 @@ import pytest
 
 from embedlab.experiments import analysis
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 
 @pytest.mark.parametrize("count, label", [(0, "0 (unseen)"), (1, "1"), (4, "4"), (5, "5-9"), (9, "5-9"),
                                           (10, "10-99"), (99, "10-99"), (100, "100-999"), (999, "100-999"),

@@ -1,11 +1,14 @@
 """The whole path through the CLI on 300 real MR sentences: run, DB rows, run dirs, report, resume."""
 
+import pytest
 import json
 import sqlite3
 import subprocess
 import sys
 
 from conftest import TINY_CONFIG
+
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
 
 
 def _embedlab(*args):

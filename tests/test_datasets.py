@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 import numpy as np
 
 from embedlab.data.datasets import read_vader_ground_truth
@@ -16,6 +18,7 @@ def test_mr_counts_match_data_sources(mr):
     assert mr.card.classes == ("negative", "positive")
 
 
+@pytest.mark.slow  # fetches MR's official files
 def test_mr_labels_agree_with_official_sentences():
     from embedlab.data.datasets import load_dataset
 

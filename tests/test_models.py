@@ -37,6 +37,7 @@ def _embedding_layers(model):
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
 
 
+@pytest.mark.slow  # fits (a few epochs on random ids)
 @pytest.mark.parametrize("model_name", ALL_MODELS)
 def test_static_embedding_is_frozen(model_name):
     keras.utils.set_random_seed(0)
@@ -53,6 +54,7 @@ def test_static_embedding_is_frozen(model_name):
     assert any(not np.array_equal(b, a) for b, a in zip(before, model.get_weights()))
 
 
+@pytest.mark.slow  # fits (a few epochs on random ids)
 @pytest.mark.parametrize("model_name", ALL_MODELS)
 @pytest.mark.parametrize("mode", ["rand", "non-static"])
 def test_trainable_embedding_changes(model_name, mode):
@@ -65,6 +67,7 @@ def test_trainable_embedding_changes(model_name, mode):
     assert not np.array_equal(embedding.get_weights()[0], matrix)
 
 
+@pytest.mark.slow  # fits (a few epochs on random ids)
 @pytest.mark.parametrize("model_name", MULTICHANNEL_MODELS)
 def test_multichannel_has_one_frozen_and_one_tuned_channel(model_name):
     keras.utils.set_random_seed(0)

@@ -9,6 +9,8 @@ from embedlab.data.text import UNK_ID, tokenize
 from embedlab.experiments import train
 from embedlab.experiments.config import ExperimentConfig
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 RARE_WITH_VECTOR, RARE_WITHOUT = "zqxjvkw", "qqxqqx"
 
 

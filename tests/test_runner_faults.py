@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 GRID = """\
     name: faults
     data: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}

@@ -37,6 +37,23 @@ def test_sections_without_support_return_none(tmp_path):
         assert unit(ctx) is None, unit.__name__
 
 
+def test_across_models_compares_each_models_gain(tmp_path):
+    rows = []
+    for model, gain in (("cnn", 0.02), ("bilstm", -0.01)):
+        for fold in range(5):
+            for condition in ("rand", "static"):
+                rows.append({"model": model, "embedding": condition, "fold": fold, "seed": 0, "train_size": 1.0,
+                             "accuracy": 0.75 + 0.003 * fold + (gain + 0.001 * fold if condition == "static" else 0),
+                             "n_train": 8600, "n_dev": 950, "n_test": 1060, "parameters": 1000 if model == "cnn" else 2000,
+                             "total_seconds": 10.0})
+    runs = pd.DataFrame(rows).assign(dataset="mr", vectors="w2v", variant="–")
+    section = sections.across_models(ReportContext(runs, "accuracy", tmp_path, tmp_path))
+    lines = {line.split(" | ")[2]: line for line in section.markdown.splitlines() if line.startswith("| mr")}
+    assert "+2.2" in lines["cnn"] and "-0.8" in lines["bilstm"] and "2,000" in lines["bilstm"]
+    assert section.figures[0].name == "gains_by_model.png" and section.figures[0].exists()
+    assert sections.across_models(ReportContext(runs[runs["model"] == "cnn"], "accuracy", tmp_path, None)) is None
+
+
 @pytest.mark.slow
 def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     from embedlab.experiments.config import load_config

@@ -7,6 +7,8 @@ from embedlab.experiments.train import prepare_split, train_run
 
 from conftest import TINY_CONFIG
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 
 @pytest.fixture
 def tiny_runs(write_config):

@@ -7,6 +7,8 @@ from embedlab.data.text import tokenize
 from embedlab.data.word2vec import Word2VecParams, parse_w2v_id, train_word2vec
 from embedlab.experiments.config import ConfigError, load_config
 
+pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
+
 
 def test_parse_ids():
     assert parse_w2v_id("w2v:wikitext2:sg:100") == ("wikitext2", "sg", 100)
