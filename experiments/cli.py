@@ -4,6 +4,10 @@
                  [--ray-address ADDR --cpus-per-task N] [--mlflow URI]
     embedlab report OUTDIR [--metric accuracy|macro_f1]
     embedlab status OUTDIR
+    embedlab compare OUTDIR OUTDIR [...] [--out DIR]
+    embedlab export OUTDIR --run RUN_ID [--to DIR]
+    embedlab predict MODEL_DIR [TEXT ...] [--file F [--column text]] [--out CSV]
+    embedlab models
     embedlab validate CONFIG [CONFIG ...] [KEY=VALUE ...]
     embedlab data list | info ID | fetch ID ... | --all
     embedlab vectors list | info ID | fetch ID ... | --all
@@ -31,7 +35,7 @@ def _cmd_run(args) -> int:
     outdir = Path(args.out) if args.out else Path("results") / config.name
     outcome = run_grid(config, outdir, retry_failed=args.retry_failed, executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
-                       mlflow_uri=args.mlflow)
+                       mlflow_uri=args.mlflow, tensorboard_dir=args.tensorboard)
     print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
@@ -66,6 +70,105 @@ def _cmd_status(args) -> int:
               f"{args.outdir} first", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(grid_status(args.outdir))
+    return EXIT_OK
+
+
+def _cmd_compare(args) -> int:
+    from embedlab.experiments.compare import compare_folders, write_comparison
+    from embedlab.experiments.store import DB_NAME
+
+    for folder in args.outdirs:
+        if not (Path(folder) / DB_NAME).exists():
+            print(f"embedlab: {folder} has no {DB_NAME}; name output folders of `embedlab run`", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    comparison = compare_folders(args.outdirs, metric=args.metric)
+    print(comparison.markdown)
+    out = Path(args.out) if args.out else Path("results") / ("compare_" + "_vs_".join(Path(d).name for d in args.outdirs))
+    write_comparison(comparison, out)
+    print(f"embedlab: wrote {out}/compare.md, compare.csv and compare.html", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_export(args) -> int:
+    from embedlab.experiments.export import ExportError, export_run, finished_runs_table
+    from embedlab.experiments.store import DB_NAME
+
+    outdir = Path(args.outdir)
+    if not (outdir / DB_NAME).exists():
+        print(f"embedlab: {outdir} has no {DB_NAME}; name the output folder of `embedlab run`", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not args.run:
+        print(f"embedlab: name a run with --run RUN_ID (a prefix is enough); finished runs, best first:\n"
+              + finished_runs_table(outdir), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        folder = export_run(outdir, args.run, args.to)
+    except ExportError as exc:
+        print(f"embedlab: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"embedlab: model written to {folder} (use: embedlab predict {folder} \"some text\")", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_texts(path: Path, column: str | None) -> list[str]:
+    """Texts from a .txt file (one per line) or a CSV/TSV/JSON Lines file's column."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    if path.suffix.lower() in (".txt", ""):
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    reader = {".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False),
+              ".tsv": lambda p: pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False),
+              ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False)}.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(f"{path}: unknown file type {path.suffix!r} (use .txt, .csv, .tsv or .jsonl)")
+    frame = reader(path)
+    column = column or "text"
+    if column not in frame.columns:
+        raise ValueError(f"{path}: no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
+                         "name it with --column")
+    return frame[column].astype(str).tolist()
+
+
+def _cmd_predict(args) -> int:
+    from embedlab.experiments.serving import ModelFolderError, load_model
+
+    try:
+        texts = list(args.texts) + (_read_texts(Path(args.file), args.column) if args.file else [])
+    except ValueError as exc:
+        print(f"embedlab: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not texts:
+        print("embedlab: give texts to classify, or --file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    folder = Path(args.model_dir)
+    if not (folder / "model.json").exists() and (folder / "model" / "model.json").exists():
+        folder = folder / "model"  # a run folder of a grid that kept its models
+    try:
+        model = load_model(folder)
+    except ModelFolderError as exc:
+        print(f"embedlab: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    frame = model.predict_frame(texts)
+    if args.out:
+        frame.to_csv(args.out, index=False)
+        print(f"embedlab: {len(frame)} predictions written to {args.out}", file=sys.stderr)
+        return EXIT_OK
+    print("| label | confidence | unknown tokens | text |\n|---|---|---|---|")
+    for row in frame.itertuples():
+        text = row.text if len(row.text) <= 80 else row.text[:77] + "..."
+        print(f"| {row.label} | {row.confidence:.3f} | {row.unknown_share:.0%} | {text.replace('|', '/')} |")
+    return EXIT_OK
+
+
+def _cmd_models(args) -> int:
+    from embedlab.models.registry import families
+
+    print("| model | modes | settings (defaults) | what |\n|---|---|---|---|")
+    for name, family in families().items():
+        settings = ", ".join(f"{k}={v}" for k, v in dict(family.settings()).items())
+        print(f"| {name} | {', '.join(family.modes)} | {settings} | {family.description} |")
     return EXIT_OK
 
 
@@ -183,7 +286,33 @@ def build_parser() -> argparse.ArgumentParser:
                      help="CPUs a Ray task declares (default: training.threads)")
     run.add_argument("--mlflow", metavar="URI", default=None,
                      help="also log runs to this MLflow tracking store, e.g. sqlite:///mlflow.db")
+    run.add_argument("--tensorboard", metavar="DIR", default=None,
+                     help="also write each run's per-epoch scalars for TensorBoard, one sub-folder per run "
+                          "(tensorboard --logdir DIR)")
     run.set_defaults(handler=_cmd_run)
+
+    compare = sub.add_parser("compare", help="one table over several output folders, paired where runs match")
+    compare.add_argument("outdirs", nargs="+", metavar="OUTDIR")
+    compare.add_argument("--metric", default="accuracy", choices=["accuracy", "macro_f1"])
+    compare.add_argument("--out", help="where compare.md/.csv/.html go (default: results/compare_A_vs_B)")
+    compare.set_defaults(handler=_cmd_compare)
+
+    export = sub.add_parser("export", help="write a recorded run's model folder (retrained if not kept)")
+    export.add_argument("outdir")
+    export.add_argument("--run", help="run id, or a unique prefix (without it: the finished runs are listed)")
+    export.add_argument("--to", help="model folder to write (default: OUTDIR/models/RUN_ID)")
+    export.set_defaults(handler=_cmd_export)
+
+    predict = sub.add_parser("predict", help="classify new texts with a model folder")
+    predict.add_argument("model_dir", help="a folder written by `embedlab export` (or a run folder with model/)")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--file", help="texts from a .txt (one per line), .csv, .tsv or .jsonl file")
+    predict.add_argument("--column", default=None, help="the text column of --file (default: text)")
+    predict.add_argument("--out", help="write label, confidence and unknown share as CSV here")
+    predict.set_defaults(handler=_cmd_predict)
+
+    models = sub.add_parser("models", help="list the model families and their settings")
+    models.set_defaults(handler=_cmd_models)
 
     report = sub.add_parser("report", help="print the comparison table of an output directory")
     report.add_argument("outdir")

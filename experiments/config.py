@@ -223,6 +223,8 @@ class TrainingConfig(_Section):
     sparse_updates: bool = Field(True, description="adam: update only the embedding rows in the batch")
     threads: int = Field(1, ge=1, le=256, description="TF threads per run; results depend on it")
     save_embeddings: bool = Field(False, description="write the trained table to the run dir (analyses)")
+    save_model: bool = Field(False, description="keep the trained model in the run dir (runs/ID/model/), ready "
+                                                "for `embedlab predict`; not part of the run's id")
     batching: Literal["bucketed", "fixed"] = Field(
         "bucketed", description="bucketed: texts of similar length batched together, each batch padded to "
                                 "its own longest text; fixed: every batch padded to the training split's longest")
@@ -472,6 +474,8 @@ LEGACY_VALUES: dict[tuple[str, str], Any] = {
     ("data", "padding"): "end",
     ("data", "unknown_init"): "kim",
 }
+# Settings that never change a run's result: left out of its id (keeping a model does not retrain it).
+NOT_IN_IDENTITY: set[tuple[str, str]] = {("training", "save_model")}
 # v0.1 hashed model.embedding_dim = 300 for every run (rand took the vectors' width whenever vectors
 # were set); null means exactly that today.
 LEGACY_EMBEDDING_DIM = 300
@@ -512,6 +516,8 @@ class RunSpec(_Section):
         for (section, key), legacy in LEGACY_VALUES.items():
             if settings[section] is not None and settings[section].get(key, legacy) == legacy:
                 settings[section].pop(key, None)
+        for section, key in NOT_IN_IDENTITY:
+            settings[section].pop(key, None)
         # Only this model's own settings: adding a model or a setting to another model leaves it alone.
         settings["model"] = get_family(self.model_name).identity(self.model)
         dim = self.embedding_dim
@@ -545,6 +551,26 @@ class RunSpec(_Section):
         if self.train_size != 1.0:
             parts.append(f"size={self.train_size:g}")
         return " ".join(parts)
+
+
+# The model keys of releases 0.1-0.2, when every model shared one CNN-shaped section.
+_FLAT_MODEL_KEYS = {"filter_sizes": ("cnn",), "num_filters": ("cnn",), "dropout": ("cnn", "boe"),
+                    "max_norm": ("cnn", "boe")}
+
+
+def load_snapshot(path: str | Path) -> ExperimentConfig:
+    """Reads an output folder's ``experiment.yaml`` (the config a grid ran), including snapshots that
+    releases 0.1-0.2 wrote with one flat ``model:`` section: their keys meant the CNN's (and, for
+    dropout and max-norm, the bag of embeddings'), and are moved there, which keeps their run ids."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    model = dict(raw.get("model") or {})
+    for key, families_of_key in _FLAT_MODEL_KEYS.items():
+        if key in model:
+            value = model.pop(key)
+            for family in families_of_key:
+                model.setdefault(family, {})[key] = value
+    raw["model"] = model
+    return ExperimentConfig.model_validate(raw)
 
 
 def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:

@@ -38,6 +38,7 @@ class RunResult:
         predictions: Per test example columns (``predictions.csv``).
         timings: Seconds per phase (prepare, build, fit, predict), in ``metrics.json``.
         embeddings: ``{"words", "matrix"}`` of the tuned table, with ``training.save_embeddings``.
+        model_files: The model folder's files (``run_dir/model/``), with ``training.save_model``.
     """
 
     accuracy: float
@@ -66,6 +67,7 @@ class RunResult:
     predictions: dict[str, list] = field(default_factory=dict, metadata=_PAYLOAD)
     timings: dict[str, float] = field(default_factory=dict, metadata=_PAYLOAD)
     embeddings: dict[str, Any] | None = field(default=None, metadata=_PAYLOAD, compare=False)
+    model_files: dict[str, bytes] | None = field(default=None, metadata=_PAYLOAD, compare=False)
 
     # What a progress line and MLflow show of a run.
     HEADLINE = ("accuracy", "macro_f1", "loss", "epochs", "train_seconds")

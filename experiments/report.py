@@ -28,17 +28,14 @@ def finished_runs(outdir) -> pd.DataFrame:
 
 def variant_membership(outdir) -> dict[str, set[str]]:
     """``variant → run ids`` from OUTDIR/experiment.yaml ({} without variants)."""
-    import yaml
-
-    from embedlab.experiments.config import ExperimentConfig
+    from embedlab.experiments.config import load_snapshot
 
     snapshot = Path(outdir) / "experiment.yaml"
     if not snapshot.exists():
         return {}
-    raw = yaml.safe_load(snapshot.read_text(encoding="utf-8")) or {}
-    if not raw.get("variants"):
+    config = load_snapshot(snapshot)
+    if not config.variants:
         return {}
-    config = ExperimentConfig.model_validate(raw)
     return {name: {r.run_id for r in runs} for name, runs in config.variant_runs().items()}
 
 

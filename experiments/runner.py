@@ -59,6 +59,10 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: d
 
             np.save(tmp / "embedding.npy", result.embeddings["matrix"].astype(np.float32))
             (tmp / "vocab.txt").write_text("\n".join(result.embeddings["words"]) + "\n", encoding="utf-8")
+        if result.model_files:
+            from embedlab.experiments.serving import write_model_folder
+
+            write_model_folder(tmp / "model", result.model_files)
         predictions = result.predictions
         _write_csv(tmp / "predictions.csv", [dict(zip(predictions, values)) for values in zip(*predictions.values())])
 
@@ -115,14 +119,14 @@ class Progress:
             self.bar.close()
 
 
-def _train_safely(run: RunSpec) -> tuple[RunResult | None, str | None, float, str]:
+def _train_safely(run: RunSpec, tensorboard_dir: str | None = None) -> tuple[RunResult | None, str | None, float, str]:
     """Trains one run; returns (result, error, seconds, started_at). Exceptions become an error text,
     so one run's failure never stops the grid (and crosses process boundaries as plain data)."""
     from embedlab.experiments import train  # imports Keras: only when there is work
 
     started_at, started = _now(), time.perf_counter()
     try:
-        return train.train_run(run), None, round(time.perf_counter() - started, 3), started_at
+        return train.train_run(run, tensorboard_dir=tensorboard_dir), None, round(time.perf_counter() - started, 3), started_at
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
         return None, error, round(time.perf_counter() - started, 3), started_at
@@ -147,13 +151,13 @@ def _init_worker(driver: int) -> None:
     import_keras_quietly()
 
 
-def _execute_local(runs, claim):
+def _execute_local(runs, claim, tensorboard_dir=None):
     for run in runs:
         if claim(run):
-            yield (run, *_train_safely(run))
+            yield (run, *_train_safely(run, tensorboard_dir))
 
 
-def _execute_processes(runs, claim, workers: int):
+def _execute_processes(runs, claim, workers: int, tensorboard_dir=None):
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -166,7 +170,7 @@ def _execute_processes(runs, claim, workers: int):
         def submit_next() -> None:
             for run in queue:  # claim just before submitting, so claims mean "in flight"
                 if claim(run):
-                    pending[pool.submit(_train_safely, run)] = run
+                    pending[pool.submit(_train_safely, run, tensorboard_dir)] = run
                     return
 
         for _ in range(workers):
@@ -183,12 +187,12 @@ def _execute_processes(runs, claim, workers: int):
                 submit_next()
 
 
-def _train_on_ray_worker(run: RunSpec):
+def _train_on_ray_worker(run: RunSpec, tensorboard_dir: str | None = None):
     """A Ray task: the same code as the other executors."""
-    return _train_safely(run)
+    return _train_safely(run, tensorboard_dir)
 
 
-def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None):
+def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None, tensorboard_dir=None):
     try:
         import ray
     except ImportError:
@@ -209,7 +213,7 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None):
         def submit_next() -> None:
             for run in queue:
                 if claim(run):
-                    pending[task.remote(run)] = run
+                    pending[task.remote(run, tensorboard_dir)] = run
                     return
 
         for _ in range(slots):
@@ -254,7 +258,8 @@ def prefetch(runs, log) -> None:
 
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
              executor: str = "processes", workers: int | None = None, ray_address: str | None = None,
-             cpus_per_task: int | None = None, mlflow_uri: str | None = None, log=None) -> GridOutcome:
+             cpus_per_task: int | None = None, mlflow_uri: str | None = None, tensorboard_dir: str | Path | None = None,
+             log=None) -> GridOutcome:
     """Runs every run of a config that has no finished row in ``outdir`` yet.
 
     Args:
@@ -271,6 +276,8 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
             a local single-node instance.
         cpus_per_task (int | None): CPUs a Ray task declares; default ``training.threads``.
         mlflow_uri (str | None): Also log each finished run to this MLflow tracking store.
+        tensorboard_dir (str | Path | None): Also write each run's per-epoch scalars there, one
+            sub-folder per run named by its settings (``tensorboard --logdir DIR``).
         log: Writable text stream for progress lines (stderr by default).
 
     Returns:
@@ -291,6 +298,11 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
+    if tensorboard_dir:
+        try:
+            import tensorboard  # noqa: F401  (Keras' callback writes its scalars through it)
+        except ImportError:
+            raise MissingDependencyError("--tensorboard needs TensorBoard: pip install 'embedlab[tensorboard]'") from None
     prefetch(todo, log)  # a fetch error is one error here, before anything is recorded
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
@@ -307,12 +319,13 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         return False
 
     tracker = MlflowTracker(mlflow_uri, config.name) if mlflow_uri else None
+    board = str(Path(tensorboard_dir).resolve()) if tensorboard_dir else None
     if executor == "local":
-        outcomes = _execute_local(todo, claim)
+        outcomes = _execute_local(todo, claim, board)
     elif executor == "processes":
-        outcomes = _execute_processes(todo, claim, workers)
+        outcomes = _execute_processes(todo, claim, workers, board)
     else:
-        outcomes = _execute_ray(todo, claim, ray_address, cpus_per_task)
+        outcomes = _execute_ray(todo, claim, ray_address, cpus_per_task, board)
     progress = Progress(len(todo), log)
     try:
         for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):

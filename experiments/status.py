@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import yaml
-
-from embedlab.experiments.config import ExperimentConfig, dataset_name
+from embedlab.experiments.config import dataset_name, load_snapshot
 from embedlab.experiments.store import ResultsStore
 
 STATES = ("finished", "failed", "running", "pending")
@@ -16,7 +14,7 @@ STATES = ("finished", "failed", "running", "pending")
 def grid_status(outdir: str | Path) -> str:
     """A Markdown summary of an output directory's grid."""
     outdir = Path(outdir)
-    config = ExperimentConfig.model_validate(yaml.safe_load((outdir / "experiment.yaml").read_text()))
+    config = load_snapshot(outdir / "experiment.yaml")
     store = ResultsStore(outdir)
     recorded, running = store.statuses(), store.live_claims()
     frame = store.frame()

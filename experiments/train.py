@@ -7,11 +7,13 @@ builds the model, fits it with early stopping on the dev set and evaluates on th
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
@@ -50,6 +52,8 @@ class PreparedSplit:
         num_classes: Number of classes.
         pad_after: Padding ids every text has after its last token (``data.padding: kim``).
         test_words: How the test tokens were resolved (training vocabulary, vectors, neither).
+        vectors: The run's pretrained vectors (None for rand without vectors).
+        label_names: Class names by label id.
         training_vocab_size: Size of the vocabulary fitted on the training split (``vocab`` may hold
             test words with a pretrained vector after it, under the open-vocabulary policy).
     """
@@ -68,6 +72,8 @@ class PreparedSplit:
     pad_after: int = 0
     test_words: "TestWords | None" = None
     training_vocab_size: int | None = None
+    vectors: Vectors | None = None
+    label_names: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=8)
@@ -144,7 +150,8 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
 
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
-                         test_words=test_words, training_vocab_size=training_vocab_size)
+                         test_words=test_words, training_vocab_size=training_vocab_size, vectors=vectors,
+                         label_names=tuple(dataset.card.classes))
 
 
 @dataclass(frozen=True)
@@ -313,11 +320,13 @@ def bucket_padding(run: RunSpec, pad_after: int = 0) -> tuple[int, int]:
     return get_family(run.model_name).bucket_padding(run.model, pad_after)
 
 
-class _Batches:
-    """The run's input pipelines for one batching scheme (``training.batching``)."""
+class Batches:
+    """Input pipelines for one batching scheme (``training.batching``): bucketed batches are padded
+    to their own longest text plus ``pad_after`` zeros (at least ``min_length`` columns); fixed ones
+    keep the matrix's width. Training and prediction from a saved model use the same."""
 
-    def __init__(self, tf, run: RunSpec, min_length: int, pad_after: int):
-        self.tf, self.bucketed, self.min_length = tf, run.training.batching == "bucketed", min_length
+    def __init__(self, tf, bucketed: bool, min_length: int, pad_after: int):
+        self.tf, self.bucketed, self.min_length = tf, bucketed, min_length
         self.pad_after = pad_after
 
     def fit(self, x, y, batch_size: int, seed: int):
@@ -407,12 +416,14 @@ def configure_threads(threads: int) -> None:
     WORKER.configure_threads(threads)
 
 
-def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> RunResult:
+def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_dir: str | None = None) -> RunResult:
     """Trains and evaluates one run.
 
     Args:
         run (RunSpec): The resolved run.
         prepared (PreparedSplit | None): Pre-built data, else built here.
+        tensorboard_dir (str | None): Also write per-epoch scalars there (Keras' TensorBoard
+            callback), in a sub-folder named by the run's settings.
 
     Returns:
         RunResult: Test metrics, sizes, coverage, per-epoch history and per-example predictions.
@@ -431,7 +442,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> RunResult:
     WORKER.seed(run.seed, run.training.deterministic)
     if run.training.precision not in ("float32", "mixed_bfloat16"):
         raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
-    batches = _Batches(tf, run, *bucket_padding(run, prepared.pad_after))
+    batches = Batches(tf, run.training.batching == "bucketed", *bucket_padding(run, prepared.pad_after))
     with dtype_policy(keras, run.training.precision):
         model = get_family(run.model_name).build(
             run.model, sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
@@ -447,12 +458,16 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> RunResult:
         on_epoch_end=lambda epoch, logs: epoch_times.__setitem__(-1, time.perf_counter() - epoch_times[-1]))
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=run.training.patience,
                                             restore_best_weights=True)
+    callbacks = [timer, stopper, keras.callbacks.TerminateOnNaN()]
+    if tensorboard_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard_dir) / tensorboard_name(run)),
+                                                     write_graph=False, profile_batch=0))
     started = time.perf_counter()
     history = model.fit(
         batches.fit(prepared.x_fit, prepared.y_fit, run.training.batch_size, seed=run.seed),
         validation_data=batches.evaluate(prepared.x_dev, prepared.y_dev)[0],
         epochs=run.training.max_epochs, shuffle=False, verbose=0,
-        callbacks=[timer, stopper, keras.callbacks.TerminateOnNaN()])
+        callbacks=callbacks)
     train_seconds = time.perf_counter() - started
     losses = history.history["loss"]
     if not np.all(np.isfinite(losses)):
@@ -497,5 +512,18 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None) -> RunResult:
         **({f"coverage_{k}": v for k, v in coverage.as_dict().items()} if coverage is not None else {}),
         history=history_rows, predictions=predictions, embeddings=embeddings,
         timings={k: round(v, 4) for k, v in timings.items()})
+    if run.training.save_model:
+        from embedlab.experiments.serving import model_files
+
+        result = dataclasses.replace(result, model_files=model_files(
+            model, run, prepared, list(prepared.label_names), result.values(), prepared.vectors))
     keras.backend.clear_session()
     return result
+
+
+def tensorboard_name(run: RunSpec) -> str:
+    """A run's TensorBoard sub-folder: its settings in words, then its id (unique)."""
+    parts = [run.variant, dataset_name(run.data.dataset), run.model_name, run.embedding,
+             (run.vectors or "").rsplit("/", 1)[-1] if run.embedding != "rand" else None, f"seed{run.seed}",
+             None if run.fold is None else f"fold{run.fold}", None if run.train_size == 1.0 else f"size{run.train_size:g}"]
+    return "_".join(p for p in parts if p) + "_" + run.run_id[:8]

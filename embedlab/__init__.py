@@ -1,0 +1,122 @@
+"""embedlab's Python API, for notebooks and scripts (the CLI does the same from a shell).
+
+    import embedlab
+    embedlab.run("configs/quickstart.yaml", training__max_epochs=5)   # or {"training.max_epochs": 5}
+    frame = embedlab.results("results/quickstart")                   # one row per run
+    print(embedlab.report("results/quickstart"))
+    folder = embedlab.export("results/quickstart", run_id="3f2a")     # the run's model folder
+    embedlab.load_model(folder).predict(["a gripping, funny film"])
+
+Nothing here imports TensorFlow until a function trains or predicts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run", "results", "report", "compare", "export", "load_model", "load_config"]
+
+
+def load_config(config: "str | Path | dict | Any", overrides: dict[str, Any] | None = None):
+    """A validated :class:`~embedlab.experiments.config.ExperimentConfig` from a path, a mapping (as
+    the YAML file would hold) or a config object, with dotted-key overrides applied.
+
+    Raises:
+        ConfigError: Invalid settings; the message names the key.
+    """
+    from embedlab.experiments.config import ConfigError, ExperimentConfig, apply_overrides
+    from embedlab.experiments.config import load_config as load_file
+
+    items = [f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items()]
+    if isinstance(config, (str, Path)):
+        return load_file(config, items)
+    raw = config.model_dump(mode="json") if isinstance(config, ExperimentConfig) else dict(config)
+    raw = apply_overrides(raw, dict(overrides or {}), "overrides")
+    try:
+        return ExperimentConfig.model_validate(raw, context={"base_dir": Path.cwd()})
+    except Exception as exc:  # pydantic's ValidationError, worded like a file's errors
+        from pydantic import ValidationError
+
+        from embedlab.experiments.config import _error_lines
+
+        if isinstance(exc, ValidationError):
+            raise ConfigError("\n".join(f"config: {line}" for line in _error_lines(exc))) from None
+        raise
+
+
+def _dotted(settings: dict[str, Any]) -> dict[str, Any]:
+    """``training__max_epochs=5`` (keyword form) → ``training.max_epochs``."""
+    return {key.replace("__", "."): value for key, value in settings.items()}
+
+
+def run(config, out: str | Path | None = None, *, executor: str = "processes", workers: int | None = None,
+        overrides: dict[str, Any] | None = None, tensorboard: str | Path | None = None, **settings):
+    """Runs every unfinished run of a config (resuming like ``embedlab run``) and returns the results.
+
+    Args:
+        config: A config path, a mapping, or an ExperimentConfig.
+        out: Output folder (default ``results/<name>``).
+        executor: ``processes`` (default), ``local`` or ``ray``.
+        workers: Worker processes (default cores // training.threads).
+        overrides: Dotted-key settings, e.g. ``{"training.max_epochs": 5, "grid.seed": [1, 2]}``.
+        tensorboard: Also write per-epoch scalars there (one sub-folder per run).
+        **settings: The same as keywords with ``__`` for the dots: ``training__max_epochs=5``.
+
+    Returns:
+        pandas.DataFrame: :func:`results` of the output folder.
+    """
+    from embedlab.experiments.runner import run_grid
+
+    experiment = load_config(config, {**(overrides or {}), **_dotted(settings)})
+    outdir = Path(out) if out else Path("results") / experiment.name
+    run_grid(experiment, outdir, executor=executor, workers=workers, tensorboard_dir=tensorboard)
+    return results(outdir)
+
+
+def results(outdir: str | Path):
+    """One row per recorded run of an output folder: the columns of its ``results.db`` and, flattened
+    with a ``config.`` prefix, the run's resolved settings (``config.training.optimizer``, …)."""
+    import pandas as pd
+
+    from embedlab.experiments.store import DB_NAME, ResultsStore
+
+    if not (Path(outdir) / DB_NAME).exists():
+        raise FileNotFoundError(f"{outdir}: no {DB_NAME} (not an output folder of embedlab run)")
+    frame = ResultsStore(outdir).frame()
+    settings = pd.json_normalize([json.loads(c) if isinstance(c, str) else {} for c in frame["config_json"]])
+    settings.columns = [f"config.{c}" for c in settings.columns]
+    return pd.concat([frame.reset_index(drop=True), settings], axis=1)
+
+
+def report(outdir: str | Path, metric: str = "accuracy", write_files: bool = False) -> str:
+    """The Markdown report of an output folder (with ``write_files``, also OUTDIR/report/)."""
+    from embedlab.experiments.report import report_markdown, write_report
+
+    if write_files:
+        return (write_report(outdir, metric) / "report.md").read_text(encoding="utf-8")
+    return report_markdown(outdir, metric)
+
+
+def compare(*outdirs: str | Path, metric: str = "accuracy"):
+    """Compares output folders run by run (see ``embedlab compare``); ``.rows`` is a DataFrame and
+    ``.markdown`` the table."""
+    from embedlab.experiments.compare import compare_folders
+
+    return compare_folders(list(outdirs), metric=metric)
+
+
+def export(outdir: str | Path, run_id: str, to: str | Path | None = None) -> Path:
+    """Writes a recorded run's model folder (retraining it when the grid did not keep it)."""
+    from embedlab.experiments.export import export_run
+
+    return export_run(outdir, run_id, to)
+
+
+def load_model(path: str | Path):
+    """A saved model folder, ready to ``predict(texts)``; see
+    :class:`embedlab.experiments.serving.TrainedModel`."""
+    from embedlab.experiments.serving import load_model as load
+
+    return load(path)
