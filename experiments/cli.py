@@ -33,13 +33,18 @@ def _cmd_run(args) -> int:
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
-    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, executor=args.executor,
+    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings,
+                       executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
                        mlflow_uri=args.mlflow, tensorboard_dir=args.tensorboard)
     print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
-    return EXIT_RUNS_FAILED if outcome.failed else EXIT_OK
+    if outcome.failed_before:
+        print(f"embedlab: {outcome.failed_before} run(s) of this grid are recorded as failed and were not retried: "
+              f"`embedlab status {outdir}` shows their errors; `embedlab run {args.config} --out {outdir} "
+              "--retry-failed` trains them again", file=sys.stderr)
+    return EXIT_RUNS_FAILED if outcome.failed or outcome.failed_before else EXIT_OK
 
 
 def _cmd_report(args) -> int:
@@ -275,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "'grid.seed=[1,2]' data.subsample=500")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    run.add_argument("--new-settings", action="store_true",
+                     help="the output folder holds runs of other settings: record this config's there too "
+                          "(report and status then show only its runs); without it such a run is refused")
     run.add_argument("--executor", choices=["local", "processes", "ray"], default="processes",
                      help="processes (default): --workers worker processes; local: one run after another "
                           "in this process; ray: one Ray task per run. Results are identical.")
@@ -354,12 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.config import ConfigError
+    from embedlab.experiments.runner import SettingsChangedError
     from embedlab.experiments.tracking import MissingDependencyError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ConfigError, FetchError, MissingDependencyError) as exc:
+    except (ConfigError, FetchError, MissingDependencyError, SettingsChangedError) as exc:
         print(f"embedlab: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -15,15 +15,29 @@ GROUP_KEYS = ["variant", "dataset", "vectors", "model", "train_size"]
 
 
 def finished_runs(outdir) -> pd.DataFrame:
-    """Finished runs, one row per run and config variant: a run that several variants share (same
-    settings) appears under each, as the experiment snapshot's variants list it."""
-    frame = ResultsStore(outdir).frame()
+    """Finished runs of the folder's current config, one row per run and config variant: a run that
+    several variants share (same settings) appears under each. Rows of other settings the folder
+    also holds (``run --new-settings``) are left out (see :func:`other_settings_runs`)."""
+    store = ResultsStore(outdir)
+    frame = store.frame()
     finished = frame[frame["status"] == "finished"].copy()
+    grid = store.grid()
+    if grid is not None:  # release 0.3+: the DB lists the current config's runs
+        return finished.drop(columns=["variant"]).merge(grid[["run_id", "variant"]], on="run_id")
     membership = variant_membership(outdir)
     if not membership:
         return finished.assign(variant="–")
     parts = [finished[finished["run_id"].isin(ids)].assign(variant=name) for name, ids in membership.items()]
     return pd.concat(parts, ignore_index=True) if parts else finished.assign(variant="–")
+
+
+def other_settings_runs(outdir) -> int:
+    """Recorded runs that are not runs of the folder's current config (earlier settings)."""
+    store = ResultsStore(outdir)
+    grid = store.grid()
+    if grid is None:
+        return 0
+    return int((~store.frame()["run_id"].isin(set(grid["run_id"]))).sum())
 
 
 def variant_membership(outdir) -> dict[str, set[str]]:
@@ -405,9 +419,12 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     from embedlab.experiments.sections import SECTIONS, ReportContext
 
     outdir = Path(outdir)
-    frame = ResultsStore(outdir).frame()
+    store = ResultsStore(outdir)
+    frame, grid = store.frame(), store.grid()
+    if grid is not None:
+        frame = frame[frame["run_id"].isin(set(grid["run_id"]))]
     failed = int((frame["status"] == "failed").sum()) if not frame.empty else 0
-    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed)
+    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed, other_settings_runs(outdir))
     sections = (unit(context) for unit in SECTIONS)
     return [(section.title, section.markdown) for section in sections if section is not None]
 

@@ -31,11 +31,49 @@ from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
 
 @dataclass
 class GridOutcome:
+    """What ``run_grid`` did: runs in the grid, skipped (recorded before or by another runner),
+    finished and failed now, runs recorded as failed earlier and skipped (``--retry-failed`` reruns
+    them), and wall seconds."""
+
     total: int
     skipped: int
     finished: int
     failed: int
     seconds: float
+    failed_before: int = 0
+
+
+class SettingsChangedError(ValueError):
+    """The output folder holds runs of other settings than the config's; the message says which."""
+
+
+# Top-level config keys whose change keeps a folder's runs comparable: the grid axes only add or
+# remove runs of the same settings; name, description and overrides are labels.
+_COMPARABLE_KEYS = ("grid", "name", "description", "overrides")
+
+
+def _flat(mapping, prefix=""):
+    flat = {}
+    for key, value in (mapping or {}).items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def settings_changes(outdir: Path, config: ExperimentConfig) -> list[str]:
+    """``key: old → new`` for each setting the folder's recorded config (experiment.yaml) has with
+    another value than ``config`` (grid axes excepted: they add or remove runs of the same settings)."""
+    from embedlab.experiments.config import load_snapshot
+
+    snapshot = outdir / "experiment.yaml"
+    if not snapshot.exists():
+        return []
+    old = _flat({k: v for k, v in load_snapshot(snapshot).model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
+    new = _flat({k: v for k, v in config.model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
+    return [f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
+            for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
 
 
 def _now() -> str:
@@ -256,7 +294,42 @@ def prefetch(runs, log) -> None:
         load_vectors(vectors_id)
 
 
+def _grid_rows(config: ExperimentConfig) -> list[dict]:
+    return [{"run_id": r.run_id, "variant": r.variant or "–", "dataset": dataset_name(r.data.dataset),
+             "vectors": r.vectors, "model": r.model_name, "embedding": r.embedding, "seed": r.seed, "fold": r.fold,
+             "train_size": r.train_size} for runs in config.variant_runs().values() for r in runs]
+
+
+class _Heartbeat:
+    """Refreshes this runner's claims every HEARTBEAT_SECONDS from a daemon thread, so other runners
+    (here or on other hosts) see the claims are alive, and take them over once they stop."""
+
+    def __init__(self, store: ResultsStore):
+        import threading
+
+        from embedlab.experiments.store import HEARTBEAT_SECONDS
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, args=(store, HEARTBEAT_SECONDS), daemon=True,
+                                        name="embedlab-heartbeat")
+
+    def _beat(self, store, every):
+        while not self._stop.wait(every):
+            try:
+                store.heartbeat()
+            except Exception:  # noqa: BLE001 (a locked or busy DB: the next beat retries)
+                pass
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+
+
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
+             new_settings: bool = False,
              executor: str = "processes", workers: int | None = None, ray_address: str | None = None,
              cpus_per_task: int | None = None, mlflow_uri: str | None = None, tensorboard_dir: str | Path | None = None,
              log=None) -> GridOutcome:
@@ -267,6 +340,9 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outdir (str | Path): Output directory (holds results.db and runs/).
         retry_failed (bool): Also re-run runs recorded as failed (by default they are skipped, so
             a deterministic failure is not repeated on every resume).
+        new_settings (bool): Accept a config whose settings differ from those the folder holds:
+            its runs are added, and ``report``/``status`` show only the runs of the new settings
+            (the others stay in results.db). Without it such a config is refused.
         executor (str): ``processes`` (default: ``workers`` spawned worker processes), ``local``
             (sequential, in this process) or ``ray`` (one Ray task per run). Each run uses
             ``training.threads`` TF threads whichever executor runs it, so results are identical;
@@ -282,16 +358,27 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
 
     Returns:
         GridOutcome: Counts and wall time.
+
+    Raises:
+        SettingsChangedError: The folder holds runs of other settings (and not ``new_settings``).
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; expected one of {EXECUTORS}")
     log = log or sys.stderr
     outdir = Path(outdir)
+    changes = settings_changes(outdir, config)
+    if changes and not new_settings:
+        shown = "; ".join(changes[:6]) + (f"; … {len(changes) - 6} more" if len(changes) > 6 else "")
+        raise SettingsChangedError(
+            f"{outdir} holds runs of other settings than {config.name}'s now ({shown}). Mixing them would pair "
+            f"runs of different settings: give the new settings their own folder (--out {outdir}_2), or add "
+            f"--new-settings to record them here (report and status then show only the new settings' runs)")
     store = ResultsStore(outdir)
     runs = config.runs()
     recorded = store.statuses()
     skip = {"finished", "failed"} if not retry_failed else {"finished"}
     todo = [r for r in runs if recorded.get(r.run_id) not in skip]
+    failed_before = sum(recorded.get(r.run_id) == "failed" for r in runs) if not retry_failed else 0
     if workers is None:
         threads = max((r.training.threads for r in runs), default=1)
         workers = max(1, min((os.cpu_count() or 1) // threads, len(todo) or 1))
@@ -306,6 +393,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     prefetch(todo, log)  # a fetch error is one error here, before anything is recorded
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    store.set_grid(_grid_rows(config))
     state = git_state()
     provenance = {"versions": library_versions(), "git_commit": state["commit"], "git_dirty": state["dirty"],
                   "host": host()}
@@ -328,27 +416,28 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outcomes = _execute_ray(todo, claim, ray_address, cpus_per_task, board)
     progress = Progress(len(todo), log)
     try:
-        for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
-            prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
-            if error is not None:
-                counts["failed"] += 1
-                store.record(_row(run, "failed", started_at, provenance, error=error, total_seconds=seconds))
-                progress.advance(f"{prefix}: FAILED ({error.splitlines()[0]})", failed=True)
-                continue
-            run_dir = outdir / "runs" / run.run_id
-            _write_run_dir(run_dir, run, result, {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
-            row = _row(run, "finished", started_at, provenance, result=result, total_seconds=seconds)
-            store.record(row)
-            counts["finished"] += 1
-            if tracker is not None:
-                tracker.log(run, result, row, run_dir)
-            progress.advance(f"{prefix}: acc {result.accuracy:.4f}  f1 {result.macro_f1:.4f}  "
-                             f"{result.epochs} ep  {seconds:.1f}s")
+        with _Heartbeat(store):
+            for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
+                prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
+                if error is not None:
+                    counts["failed"] += 1
+                    store.record(_row(run, "failed", started_at, provenance, error=error, total_seconds=seconds))
+                    progress.advance(f"{prefix}: FAILED ({error.splitlines()[0]})", failed=True)
+                    continue
+                run_dir = outdir / "runs" / run.run_id
+                _write_run_dir(run_dir, run, result, {k: provenance[k] for k in ("git_commit", "git_dirty", "host")})
+                row = _row(run, "finished", started_at, provenance, result=result, total_seconds=seconds)
+                store.record(row)
+                counts["finished"] += 1
+                if tracker is not None:
+                    tracker.log(run, result, row, run_dir)
+                progress.advance(f"{prefix}: acc {result.accuracy:.4f}  f1 {result.macro_f1:.4f}  "
+                                 f"{result.epochs} ep  {seconds:.1f}s")
         progress.close()
     except KeyboardInterrupt:
         progress.close()
-        for run_id in store.live_claims():  # ours: let the next runner take them at once
+        for run_id in store.own_claims():  # let the next runner take them at once
             store.release(run_id)
         raise
     return GridOutcome(len(runs), len(runs) - len(todo) + counts["elsewhere"], counts["finished"],
-                       counts["failed"], time.perf_counter() - started)
+                       counts["failed"], time.perf_counter() - started, failed_before)

@@ -29,6 +29,7 @@ class ReportContext:
         outdir (Path): The output folder (run folders for per-example analyses).
         figures_dir (Path | None): Where figures go (None: no figures).
         failed (int): Runs recorded as failed.
+        other_settings (int): Recorded runs of earlier settings, not shown (``run --new-settings``).
     """
 
     runs: pd.DataFrame
@@ -36,6 +37,7 @@ class ReportContext:
     outdir: Path
     figures_dir: Path | None
     failed: int = 0
+    other_settings: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,9 @@ def runs_footer(ctx: ReportContext) -> Section | None:
                   f"{unique['total_seconds'].sum() / 60:.1f} min of training in all.")
     if ctx.failed:
         footer += f"\n\n**{ctx.failed} run(s) failed**: see `embedlab status` or the `error` column of results.db."
+    if ctx.other_settings:
+        footer += (f"\n\n{ctx.other_settings} recorded run(s) of earlier settings of this folder are not shown "
+                   "(results.db keeps them; the report covers the settings in experiment.yaml).")
     return Section("Runs", footer) if footer else None
 
 

@@ -5,35 +5,49 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pandas as pd
+
 from embedlab.experiments.config import dataset_name, load_snapshot
 from embedlab.experiments.store import ResultsStore
 
 STATES = ("finished", "failed", "running", "pending")
 
 
-def grid_status(outdir: str | Path) -> str:
-    """A Markdown summary of an output directory's grid."""
-    outdir = Path(outdir)
+def _grid(outdir: Path, store: ResultsStore) -> tuple[str, pd.DataFrame]:
+    """The folder's config name and its runs (one row per run and variant) from the database; for
+    folders of release <= 0.2, recomputed from experiment.yaml."""
+    import yaml
+
+    name = (yaml.safe_load((outdir / "experiment.yaml").read_text(encoding="utf-8")) or {}).get("name", outdir.name)
+    grid = store.grid()
+    if grid is not None:
+        return name, grid
     config = load_snapshot(outdir / "experiment.yaml")
+    return config.name, pd.DataFrame(
+        [{"run_id": r.run_id, "variant": r.variant or "–", "dataset": dataset_name(r.data.dataset),
+          "model": r.model_name, "embedding": r.embedding, "seed": r.seed, "fold": r.fold, "train_size": r.train_size}
+         for runs in config.variant_runs().values() for r in runs])
+
+
+def grid_status(outdir: str | Path) -> str:
+    """A Markdown summary of an output directory's grid, from its database alone."""
+    outdir = Path(outdir)
     store = ResultsStore(outdir)
+    name, grid = _grid(outdir, store)
     recorded, running = store.statuses(), store.live_claims()
     frame = store.frame()
-    runs = config.runs()
-    state_of = {r.run_id: recorded.get(r.run_id) or ("running" if r.run_id in running else "pending")
-                for r in runs}
-    totals = Counter(state_of.values())
+    frame = frame[frame["run_id"].isin(set(grid["run_id"]))]
+    grid = grid.assign(state=[recorded.get(r) or ("running" if r in running else "pending") for r in grid["run_id"]])
+    runs = grid.drop_duplicates("run_id")
+    totals = Counter(runs["state"])
     seconds = float(frame["total_seconds"].fillna(0).sum()) if not frame.empty else 0.0
-    lines = [f"## {config.name}: {len(runs)} runs: " + ", ".join(f"{totals[s]} {s}" for s in STATES),
+    lines = [f"## {name}: {len(runs)} runs: " + ", ".join(f"{totals[s]} {s}" for s in STATES),
              f"time spent in recorded runs: {seconds / 60:.1f} min", ""]
     # Per variant, every run the variant lists (a shared run counts in each), as the report groups them.
-    by_variant = [run for listed in config.variant_runs().values() for run in listed]
-    axes = {"variant": lambda r: r.variant, "dataset": lambda r: dataset_name(r.data.dataset), "model": lambda r: r.model_name,
-            "embedding": lambda r: r.embedding, "seed": lambda r: r.seed, "fold": lambda r: r.fold,
-            "train_size": lambda r: r.train_size}
-    for axis, value_of in axes.items():
+    for axis in ("variant", "dataset", "model", "embedding", "seed", "fold", "train_size"):
         counts: dict = defaultdict(Counter)
-        for run in (by_variant if axis == "variant" else runs):
-            counts[value_of(run)][state_of[run.run_id]] += 1
+        for value, state in (grid if axis == "variant" else runs)[[axis, "state"]].itertuples(index=False):
+            counts[None if pd.isna(value) else value][state] += 1
         if len(counts) < 2 and axis not in ("embedding",):
             continue
         lines += [f"| {axis} | " + " | ".join(STATES) + " |", "|---" * (len(STATES) + 1) + "|"]

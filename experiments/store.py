@@ -4,8 +4,13 @@ A row is written once, in a single transaction, after the run's directory is com
 either recorded as finished (or failed) with all its files, or not at all.
 
 Runners claim a run (table ``claims``) before training it, so two ``embedlab run`` processes on
-one directory never train the same run; a claim whose process is gone (killed with SIGKILL, say)
-is stale and taken over.
+one directory never train the same run. A runner refreshes its claims' heartbeat every
+:data:`HEARTBEAT_SECONDS`; a claim is stale, and taken over, when its heartbeat is older than
+:data:`CLAIM_TIMEOUT_SECONDS` (whatever host it came from, and even if its PID now names another
+process) or, on this host, as soon as its process is gone.
+
+Table ``grid`` lists the runs of the config the folder holds now (with the axes they vary on), so
+``status`` and ``report`` work from the database alone and never show rows of other settings.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,8 +44,18 @@ _COLUMNS = {
 }
 
 
-def _alive(host: str, pid: int) -> bool:
-    """Whether a claimant process still runs. On another host we cannot tell, so assume it does."""
+HEARTBEAT_SECONDS = 20
+CLAIM_TIMEOUT_SECONDS = 120
+GRID_COLUMNS = ("run_id", "variant", "dataset", "vectors", "model", "embedding", "seed", "fold", "train_size")
+
+
+def _alive(host: str, pid: int, heartbeat: float | None, now: float | None = None) -> bool:
+    """Whether a claim's runner is still at work: its heartbeat is recent, and, on this host, its
+    process exists. A PID alone is no proof: after a crash the number may name another process."""
+    now = time.time() if now is None else now
+    if heartbeat is not None and now - heartbeat > CLAIM_TIMEOUT_SECONDS:
+        return False
+    # heartbeat None: a claim of release <= 0.2, which had none; its PID is all there is to go by.
     if host != socket.gethostname():
         return True
     try:
@@ -82,18 +98,19 @@ class ResultsStore:
         connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
         _add_missing_columns(connection)
         connection.execute("CREATE TABLE IF NOT EXISTS claims (run_id TEXT PRIMARY KEY, host TEXT, pid INTEGER, "
-                           "claimed_at TEXT)")
+                           "claimed_at TEXT, heartbeat REAL)")
+        if "heartbeat" not in {row[1] for row in connection.execute("PRAGMA table_info(claims)")}:
+            connection.execute("ALTER TABLE claims ADD COLUMN heartbeat REAL")  # claims of release <= 0.2
+        connection.execute(f"CREATE TABLE IF NOT EXISTS grid ({', '.join(GRID_COLUMNS)}, "
+                           "PRIMARY KEY (run_id, variant))")
         return connection
 
     def statuses(self) -> dict[str, str]:
         """``run_id → status`` for every recorded run."""
         if not self.path.exists():
             return {}
-        connection = self._connect()
-        try:
+        with self._read() as connection:
             return dict(connection.execute("SELECT run_id, status FROM runs"))
-        finally:
-            connection.close()
 
     def claim(self, run_id: str, skip_statuses: set[str]) -> bool:
         """Claims a run for this process; False if it is recorded (with a status in ``skip_statuses``)
@@ -106,11 +123,13 @@ class ResultsStore:
                 row = connection.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
                 if row is not None and row[0] in skip_statuses:
                     return False
-                holder = connection.execute("SELECT host, pid FROM claims WHERE run_id = ?", (run_id,)).fetchone()
-                if holder is not None and tuple(holder) != me and _alive(*holder):
+                holder = connection.execute("SELECT host, pid, heartbeat FROM claims WHERE run_id = ?",
+                                            (run_id,)).fetchone()
+                if holder is not None and tuple(holder[:2]) != me and _alive(*holder):
                     return False
-                connection.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
-                                   (run_id, *me, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                connection.execute("INSERT OR REPLACE INTO claims (run_id, host, pid, claimed_at, heartbeat) "
+                                   "VALUES (?, ?, ?, ?, ?)",
+                                   (run_id, *me, datetime.now(timezone.utc).isoformat(timespec="seconds"), time.time()))
                 return True
         finally:
             connection.close()
@@ -123,16 +142,65 @@ class ResultsStore:
         finally:
             connection.close()
 
-    def live_claims(self) -> set[str]:
-        """Run ids that a live process is training now."""
-        if not self.path.exists():
-            return set()
+    def heartbeat(self) -> None:
+        """Refreshes the heartbeat of every claim this process holds (the runner calls it every
+        :data:`HEARTBEAT_SECONDS` while it trains)."""
         connection = self._connect()
         try:
-            rows = connection.execute("SELECT run_id, host, pid FROM claims").fetchall()
+            with connection:
+                connection.execute("UPDATE claims SET heartbeat = ? WHERE host = ? AND pid = ?",
+                                   (time.time(), socket.gethostname(), os.getpid()))
         finally:
             connection.close()
-        return {run_id for run_id, host, pid in rows if _alive(host, pid)}
+
+    def own_claims(self) -> set[str]:
+        """Run ids this process has claimed and not recorded."""
+        if not self.path.exists():
+            return set()
+        with self._read() as connection:
+            rows = connection.execute("SELECT run_id FROM claims WHERE host = ? AND pid = ?",
+                                      (socket.gethostname(), os.getpid())).fetchall()
+        return {row[0] for row in rows}
+
+    def live_claims(self) -> set[str]:
+        """Run ids that a live runner is training now."""
+        if not self.path.exists():
+            return set()
+        with self._read() as connection:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(claims)")}
+            if not columns:
+                return set()
+            beat = "heartbeat" if "heartbeat" in columns else "NULL"
+            rows = connection.execute(f"SELECT run_id, host, pid, {beat} FROM claims").fetchall()
+        return {run_id for run_id, host, pid, heartbeat in rows if _alive(host, pid, heartbeat)}
+
+    def set_grid(self, rows: list[dict]) -> None:
+        """Records the runs of the config this folder now holds (replacing the previous list)."""
+        connection = self._connect()
+        try:
+            with connection:
+                connection.execute("DELETE FROM grid")
+                connection.executemany(f"INSERT OR REPLACE INTO grid VALUES ({', '.join('?' for _ in GRID_COLUMNS)})",
+                                       [tuple(row.get(c) for c in GRID_COLUMNS) for row in rows])
+        finally:
+            connection.close()
+
+    def grid(self) -> pd.DataFrame | None:
+        """The runs of the folder's current config, one row per run and variant; None for a folder
+        written before release 0.3 (no such table)."""
+        if not self.path.exists():
+            return None
+        with self._read() as connection:
+            if not connection.execute("SELECT name FROM sqlite_master WHERE name = 'grid'").fetchone():
+                return None
+            frame = pd.read_sql_query("SELECT * FROM grid", connection)
+        return frame if not frame.empty else None
+
+    def _read(self):
+        """A read-only connection (a report or status never changes the database)."""
+        from contextlib import closing
+
+        return closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60))
 
     def record(self, row: dict) -> None:
         """Inserts or replaces one run's row (a retried failure is replaced by its new outcome)."""
@@ -156,11 +224,8 @@ class ResultsStore:
             return pd.DataFrame(columns=list(_COLUMNS))
         # Read-only: a report or status never changes the database (an archived results.db in
         # docs/results/ stays byte-identical); columns an older DB lacks are added here as empty.
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
-        try:
+        with self._read() as connection:
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", connection)
-        finally:
-            connection.close()
         for name in _COLUMNS:
             if name not in frame.columns:
                 frame[name] = None

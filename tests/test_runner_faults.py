@@ -119,10 +119,10 @@ def test_a_run_that_raises_is_recorded_and_the_grid_goes_on(write_config, tmp_pa
 
     real_train = train_module.train_run
 
-    def flaky(run, prepared=None):
+    def flaky(run, prepared=None, tensorboard_dir=None):
         if run.embedding == "static" and run.seed == 2:
             raise RuntimeError("injected failure")
-        return real_train(run, prepared)
+        return real_train(run, prepared, tensorboard_dir)
 
     monkeypatch.setattr(train_module, "train_run", flaky)
     config, out = load_config(write_config(GRID)), tmp_path / "out"
@@ -156,6 +156,12 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
     status_out = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "status", str(tmp_path / "out")],
                                 capture_output=True, text=True)
     assert "0 finished, 1 failed" in status_out.stdout and "NonFiniteLossError" in status_out.stdout
+    # a rerun trains nothing, but does not exit 0 silently: it says what failed and how to retry
+    rerun = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out",
+                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 1
+    assert "1 run(s) of this grid are recorded as failed and were not retried" in rerun.stderr
+    assert "--retry-failed" in rerun.stderr
 
 
 def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path):

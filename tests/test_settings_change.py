@@ -1,0 +1,41 @@
+"""An output folder knows which settings it holds: a changed config is refused with what differs,
+or, with --new-settings, recorded beside the old runs without mixing them in report or status."""
+
+import pytest
+
+from embedlab.experiments.config import load_config
+from embedlab.experiments.report import report_markdown
+from embedlab.experiments.runner import SettingsChangedError, run_grid
+from embedlab.experiments.status import grid_status
+
+pytestmark = pytest.mark.slow  # trains models
+
+GRID = """\
+    name: mix
+    data: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}
+    model: {cnn: {num_filters: 4}}
+    training: {max_epochs: 1}
+    grid: {embedding: [rand, static], seed: [1, 2]}
+"""
+
+
+def test_changed_settings_are_refused_or_kept_apart(write_config, tmp_path):
+    out = tmp_path / "out"
+    run_grid(load_config(write_config(GRID)), out, executor="local")
+    changed = load_config(write_config(GRID.replace("max_epochs: 1", "max_epochs: 2"), "changed.yaml"))
+    with pytest.raises(SettingsChangedError) as refused:
+        run_grid(changed, out, executor="local")
+    assert "training.max_epochs: 1 → 2" in str(refused.value) and f"--out {out}_2" in str(refused.value)
+    assert len(list((out / "runs").iterdir())) == 4  # nothing written
+
+    # more seeds with the same settings are the same experiment: no refusal
+    more_seeds = load_config(write_config(GRID.replace("seed: [1, 2]", "seed: [1, 2, 3]"), "seeds.yaml"))
+    assert run_grid(more_seeds, out, executor="local").finished == 2
+
+    outcome = run_grid(changed, out, executor="local", new_settings=True)
+    assert outcome.finished == 4
+    report = report_markdown(out)
+    assert "4 finished runs" in report and "6 recorded run(s) of earlier settings of this folder are not shown" in report
+    assert "| cnn | " in report and "2/2" in report  # pairs only within the new settings
+    status = grid_status(out)
+    assert "4 runs: 4 finished, 0 failed, 0 running, 0 pending" in status
