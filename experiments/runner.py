@@ -87,7 +87,7 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: d
     for stale in [run_dir, *run_dir.parent.glob(f".{run_dir.name}.*")]:
         if stale.exists():
             shutil.rmtree(stale)
-    with atomic_dir(run_dir) as tmp:
+    with atomic_dir(run_dir, manifest=False) as tmp:
         (tmp / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
         (tmp / "metrics.json").write_text(json.dumps(
             {"run_id": run.run_id, **result.values(), "timings": result.timings, **provenance}, indent=2))
