@@ -91,11 +91,11 @@ def load_user_dataset(path: str | Path, text_column: str, label_column: str) -> 
     for column in (text_column, label_column):
         if column not in records[0][1]:
             raise UserDataError(f"{path}: no column {column!r} (columns: {', '.join(map(str, records[0][1]))})")
-    texts, raw_labels, empty = [], [], 0
-    for _, record in records:
+    texts, raw_labels, dropped = [], [], []
+    for number, record in records:
         value, label = record.get(text_column), record.get(label_column)
         if value is None or not str(value).strip() or label is None or str(label).strip() == "":
-            empty += 1
+            dropped.append(number)
             continue
         texts.append(str(value).strip())
         raw_labels.append(str(label).strip())
@@ -107,7 +107,7 @@ def load_user_dataset(path: str | Path, text_column: str, label_column: str) -> 
     labels = np.array([mapping[v] for v in raw_labels], dtype=np.int64)
     card = DatasetCard(id=f"file:{path.name}", name=f"user data {path.name}", origin=str(path.resolve()),
                        citation="", license="", classes=tuple(classes), protocol="cv")
-    meta = {"label_mapping": mapping, "empty_or_unlabelled_dropped": empty,
+    meta = {"label_mapping": mapping, "empty_or_unlabelled_dropped": len(dropped), "dropped_lines": dropped,
             "counts": {"total": len(texts), **{c: int((labels == i).sum()) for c, i in mapping.items()}},
             "sha256": hashlib.sha256(raw).hexdigest()}
     return Dataset(card, texts, labels, None, meta)
@@ -119,3 +119,15 @@ def _is_number(value: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def describe_user_dataset(dataset: Dataset) -> str:
+    """One line for ``embedlab validate``: examples per class and the rows dropped, with their lines."""
+    counts = dataset.meta["counts"]
+    per_class = ", ".join(f"{c} {counts[c]:,}" for c in dataset.card.classes)
+    line = f"{dataset.card.origin}: {counts['total']:,} examples ({per_class})"
+    dropped = dataset.meta.get("dropped_lines") or []
+    if dropped:
+        shown = ", ".join(map(str, dropped[:10])) + (f", … {len(dropped) - 10} more" if len(dropped) > 10 else "")
+        line += f"; {len(dropped)} row(s) without text or label dropped (line {shown})"
+    return line

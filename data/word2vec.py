@@ -132,6 +132,59 @@ def train_word2vec(sentences: list[list[str]], algo: str, dim: int, params: Word
     return Vectors(card, words, np.load(path / "vectors.npy", mmap_mode="r"))
 
 
+def check_vectors_file(path: str | Path, lines: int = 200) -> None:
+    """Checks a user vectors file's start before anything trains: not empty, a readable header
+    (word2vec/fastText ``count dim``) or none (GloVe), and the first ``lines`` lines each a word and
+    ``dim`` numbers. A word2vec ``.bin`` file: its header and the first vector.
+
+    Raises:
+        ValueError: Names the file and the first bad line.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the vectors file is empty")
+    if path.suffix.lower() == ".bin":
+        with open(path, "rb") as handle:
+            header = handle.readline().split()
+            try:
+                count, dim = int(header[0]), int(header[1])
+            except (IndexError, ValueError):
+                raise ValueError(f"{path}: line 1: a word2vec binary file starts with 'count dim', got "
+                                 f"{b' '.join(header)[:40]!r}") from None
+            word = b""
+            while (char := handle.read(1)) not in (b" ", b""):
+                word += char
+            if len(handle.read(4 * dim)) < 4 * dim or count < 1 or dim < 1:
+                raise ValueError(f"{path}: the first vector is truncated (header says {count} × {dim})")
+        return
+    dim = None
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number > lines:
+                break
+            try:
+                fields = raw.decode("utf-8").rstrip("\n").rstrip("\r").rstrip(" ").split(" ")
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}: line {number}: not UTF-8 text (a binary file? word2vec binaries "
+                                 "need the .bin extension)") from None
+            if number == 1 and len(fields) == 2 and all(f.isdigit() for f in fields):
+                dim = int(fields[1])  # word2vec / fastText header
+                continue
+            numbers = fields[1:]
+            if dim is None:
+                dim = len(numbers)
+            if dim == 0:
+                raise ValueError(f"{path}: line {number}: a word without numbers after it (not a vectors file?)")
+            if len(numbers) != dim:
+                raise ValueError(f"{path}: line {number}: {len(numbers)} values after the word, expected {dim}")
+            try:
+                [float(x) for x in numbers]
+            except ValueError:
+                raise ValueError(f"{path}: line {number}: a value is not a number") from None
+    if dim is None:
+        raise ValueError(f"{path}: no vectors below the header")
+
+
 def load_user_vectors(path: str | Path) -> Vectors:
     """Loads a word2vec binary/text, GloVe text (no header) or fastText ``.vec`` file through gensim.
 

@@ -181,9 +181,15 @@ def _cmd_validate(args) -> int:
     from embedlab.experiments.config import load_config
 
     overrides = [item for item in args.configs if "=" in item]
+    from embedlab.data.user_data import describe_user_dataset
+    from embedlab.experiments.config import UserDatasetConfig, load_user_data
+
     for path in (item for item in args.configs if "=" not in item):
         config = load_config(path, overrides)
         print(f"{path}: ok ({len(config.runs())} runs)" + (f" with {', '.join(config.overrides)}" if overrides else ""))
+        for data in config.data_axis():
+            if isinstance(data.dataset, UserDatasetConfig):
+                print("  " + describe_user_dataset(load_user_data(data.dataset)))
     return EXIT_OK
 
 

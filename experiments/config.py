@@ -91,6 +91,20 @@ def load_any_dataset(ref: "str | UserDatasetConfig"):
     return load_user_data(ref) if isinstance(ref, UserDatasetConfig) else load_dataset(ref)
 
 
+def _enough_per_class(dataset, data: "DataConfig") -> None:
+    """A stratified split needs every class in the training, dev and test parts: at least 2 examples
+    per class, and at least one per fold under cross-validation (else scikit-learn fails mid-grid)."""
+    needed = max(3, data.folds if data.protocol == "cv" else 3)
+    counts = dataset.meta["counts"]
+    short = {c: counts[c] for c in dataset.card.classes if counts[c] < needed}
+    if short:
+        listed = ", ".join(f"{c!r} {n}" for c, n in short.items())
+        raise ValueError(f"data.dataset: {dataset.card.origin}: class(es) {listed} have fewer than {needed} examples, "
+                         f"too few for a stratified {data.protocol} split into train, dev and test "
+                         f"({'folds: ' + str(data.folds) if data.protocol == 'cv' else 'holdout'}); add examples, "
+                         "merge classes, or lower data.folds")
+
+
 def dataset_name(ref: "str | UserDatasetConfig") -> str:
     return ref.name if isinstance(ref, UserDatasetConfig) else ref
 
@@ -325,6 +339,9 @@ def _resolve_vectors_ref(value: str, base_dir: Path | None) -> str:
     path = Path(value).expanduser()
     path = path if path.is_absolute() or base_dir is None else (base_dir / path).resolve()
     if path.is_file():
+        from embedlab.data.word2vec import check_vectors_file
+
+        check_vectors_file(path)  # a bad file is an error now, not in every run
         return str(path)
     raise ValueError(f"unknown vectors {value!r}: not a registry id ({', '.join(vectors_ids())}), not "
                      "w2v:CORPUS:sg|cbow:DIM, and no such file")
@@ -378,6 +395,8 @@ class ExperimentConfig(_Section):
         for data in self.data_axis():
             if data.protocol == "official" and dataset_card(data.dataset).protocol != "official":
                 raise ValueError(f"dataset {data.dataset!r} has no official test split; use protocol cv or holdout")
+            if isinstance(data.dataset, UserDatasetConfig):
+                _enough_per_class(load_user_data(data.dataset), data)
         if self.grid.fold is not None:
             if any(d.protocol != "cv" for d in self.data_axis()):
                 raise ValueError("grid.fold needs data.protocol: cv (for every dataset of the grid)")

@@ -29,6 +29,7 @@ class RunResult:
         vocab_size: Words of the vocabulary fitted on the training split.
         sequence_length: The training split's padded length (bucketed batches are each shorter).
         batching, precision: As resolved for the run.
+        labels: The label mapping, class names in label-id order, as JSON (``["neg", "pos"]``).
         parameters, trainable_parameters: Weights of the model, and those training updates.
         test_tokens_in_training, test_tokens_vectors_only, test_tokens_unknown: How test tokens
             resolved: in the training vocabulary, only in the vectors, in neither.
@@ -54,6 +55,7 @@ class RunResult:
     sequence_length: int
     batching: str
     precision: str
+    labels: str | None = None
     parameters: int | None = None
     trainable_parameters: int | None = None
     test_tokens_in_training: int | None = None

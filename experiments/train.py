@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -506,6 +507,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         vocab_size=prepared.training_vocab_size or len(prepared.vocab),
         sequence_length=int(prepared.x_fit.shape[1]), batching=run.training.batching,
         precision=run.training.precision,
+        labels=json.dumps(list(prepared.label_names)),
         parameters=int(model.count_params()),
         trainable_parameters=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         **(prepared.test_words.counts() if prepared.test_words is not None else {}),

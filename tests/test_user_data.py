@@ -114,3 +114,34 @@ def test_wink_parser_on_its_real_format():
         matrix, words = parse_wink_json(handle.fileno())
     assert words == ["the", '"', ","] and matrix.shape == (3, 100)
     np.testing.assert_allclose(matrix[2], values(2), atol=1e-6)
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"", "the vectors file is empty"),
+    (b"good 0.1 0.2 0.3\nbad 0.1 0.2\n", "line 2: 2 values after the word, expected 3"),
+    (b"2 3\ngood 0.1 0.2 0.3\nbad 0.1 x 0.3\n", "line 3: a value is not a number"),
+    (bytes(range(128, 256)) * 4, "line 1: not UTF-8 text"),
+    (bytes(range(256)) * 4, "line 1: a word without numbers after it"),
+])
+def test_bad_vectors_files_are_refused_at_validation(write_config, tmp_path, content, says):
+    (tmp_path / "v.vec").write_bytes(content)
+    path = write_config("name: v\ndata: {dataset: mr}\nvectors: v.vec\ngrid: {embedding: [static]}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"{path}: vectors: {tmp_path / 'v.vec'}: {says}" in str(caught.value)
+
+
+def test_too_few_examples_per_class_and_dropped_rows_are_reported(write_config, tmp_path, capsys):
+    from embedlab.experiments.cli import main
+
+    rows = ["text,label"] + [f"review number {i},{'pos' if i % 2 else 'neg'}" for i in range(40)]
+    rows += ["lonely review,meh", ",pos", "no label here,"]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    path = write_config("name: u\ndata: {dataset: {path: r.csv}, protocol: cv, folds: 5}\nvectors: null\n"
+                        "grid: {embedding: [rand]}\n")
+    with pytest.raises(ConfigError, match=r"class\(es\) 'meh' 1 have fewer than 5 examples"):
+        load_config(path)
+    (tmp_path / "r.csv").write_text("\n".join(rows[:-3] + rows[-2:]) + "\n")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "40 examples (neg 20, pos 20); 2 row(s) without text or label dropped (line 42, 43)" in out
