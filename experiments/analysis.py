@@ -237,11 +237,14 @@ def _dataset_token_counts(dataset_ref_json: str) -> dict[int, int]:
 
 
 def _token_counts(run_dir: Path, predictions: pd.DataFrame) -> list[int]:
-    """Tokens per test example (the unseen share's denominator), from the dataset's tokenisation."""
+    """Tokens per test example (the unseen share's denominator): recorded in predictions.csv since
+    release 0.3; for older runs, from the dataset's tokenisation."""
     import json
 
     import yaml
 
+    if "tokens" in predictions.columns:
+        return predictions["tokens"].astype(int).tolist()
     data = yaml.safe_load((run_dir / "config.yaml").read_text())["data"]
     counts = _dataset_token_counts(json.dumps({"dataset": data["dataset"]}, sort_keys=True))
     return [counts[int(i)] for i in predictions["index"]]

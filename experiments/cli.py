@@ -274,6 +274,16 @@ def _cmd_pretrain(args) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: at least 1 worker is needed")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="embedlab", description=__doc__.split("\n")[0] + " "
                                      "Learned vs pretrained word embeddings for text classification.")
@@ -292,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=["local", "processes", "ray"], default="processes",
                      help="processes (default): --workers worker processes; local: one run after another "
                           "in this process; ray: one Ray task per run. Results are identical.")
-    run.add_argument("--workers", type=int, default=None,
+    run.add_argument("--workers", type=_positive_int, default=None,
                      help="worker processes for --executor processes (default: cores // training.threads)")
     run.add_argument("--ray-address", default=None,
                      help="Ray cluster to join (auto, ray://head:10001); default: start a local instance")
@@ -369,13 +379,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.config import ConfigError
     from embedlab.experiments.runner import SettingsChangedError
+    from embedlab.experiments.store import StoreError
     from embedlab.experiments.tracking import MissingDependencyError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ConfigError, FetchError, MissingDependencyError, SettingsChangedError) as exc:
+    except (ConfigError, FetchError, MissingDependencyError, SettingsChangedError, StoreError) as exc:
         print(f"embedlab: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a folder that cannot be written, a full disk, a file that went away
+        where = exc.filename or "embedlab"
+        print(f"embedlab: error: {where}: {exc.strerror or exc}. Runs recorded so far are kept; fix this and run "
+              "the same command again to resume", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("\nembedlab: interrupted; finished runs are saved, run the same command to resume",

@@ -589,7 +589,11 @@ def load_snapshot(path: str | Path) -> ExperimentConfig:
             for family in families_of_key:
                 model.setdefault(family, {})[key] = value
     raw["model"] = model
-    return ExperimentConfig.model_validate(raw)
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: not a config snapshot this embedlab can read ("
+                          + "; ".join(_error_lines(exc)[:3]) + ")") from None
 
 
 def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:

@@ -294,6 +294,15 @@ def prefetch(runs, log) -> None:
         load_vectors(vectors_id)
 
 
+def _check_writable(outdir: Path) -> None:
+    """Fails now, before any training, if the output folder cannot be written (OSError naming it)."""
+    import tempfile
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=outdir, prefix=".write-test-"):
+        pass
+
+
 def _grid_rows(config: ExperimentConfig) -> list[dict]:
     return [{"run_id": r.run_id, "variant": r.variant or "–", "dataset": dataset_name(r.data.dataset),
              "vectors": r.vectors, "model": r.model_name, "embedding": r.embedding, "seed": r.seed, "fold": r.fold,
@@ -373,6 +382,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
             f"{outdir} holds runs of other settings than {config.name}'s now ({shown}). Mixing them would pair "
             f"runs of different settings: give the new settings their own folder (--out {outdir}_2), or add "
             f"--new-settings to record them here (report and status then show only the new settings' runs)")
+    _check_writable(outdir)
     store = ResultsStore(outdir)
     runs = config.runs()
     recorded = store.statuses()

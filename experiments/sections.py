@@ -151,7 +151,12 @@ def word_frequency(ctx: ReportContext) -> Section | None:
         return None
     sizes = sorted(runs["train_size"].unique())
     chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
-    by_rarest = analysis.frequency_analysis(chosen, ctx.outdir, "rarest")
+    try:
+        by_rarest = analysis.frequency_analysis(chosen, ctx.outdir, "rarest")
+    except (OSError, ValueError) as exc:  # runs before release 0.3 need their dataset for this section
+        return Section("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
+                       f"_Not available: these runs were recorded before release 0.3 and the section needs "
+                       f"their dataset, which cannot be read ({str(exc).splitlines()[0]})._\n")
     rarest = analysis.frequency_markdown(by_rarest, "rarest")
     if not rarest:
         return None

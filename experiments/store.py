@@ -67,6 +67,26 @@ def _alive(host: str, pid: int, heartbeat: float | None, now: float | None = Non
     return True
 
 
+class StoreError(RuntimeError):
+    """results.db cannot be read or written; the message names the file and what to do."""
+
+
+def _explain(path: Path, exc: Exception) -> StoreError:
+    text = str(exc)
+    if "not a database" in text or "file is encrypted" in text:
+        why = "not an SQLite database (overwritten or damaged)"
+    elif "malformed" in text:
+        why = f"the database is damaged ({text})"
+    elif "full" in text or "disk I/O" in text:
+        why = f"the disk is full or failing ({text})"
+    elif "readonly" in text or "unable to open" in text or "read-only" in text:
+        why = f"the folder or file cannot be written ({text})"
+    else:
+        why = text
+    return StoreError(f"{path}: {why}; nothing was changed. Restore the file from a copy, or record into "
+                      "another folder (--out)")
+
+
 def _add_missing_columns(connection: sqlite3.Connection) -> None:
     """Schema migration: a DB written by an earlier version gains the columns added since (NULL in
     its old rows), so old and new runs live in one table."""
@@ -74,6 +94,20 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
     for name, kind in _COLUMNS.items():
         if name not in present:
             connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind.split(' CHECK')[0]}")
+
+
+def _guarded(method):
+    """SQLite and pandas database errors of a store method become one StoreError naming the file."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            raise _explain(self.path, exc) from None
+
+    return wrapper
 
 
 class ResultsStore:
@@ -105,6 +139,7 @@ class ResultsStore:
                            "PRIMARY KEY (run_id, variant))")
         return connection
 
+    @_guarded
     def statuses(self) -> dict[str, str]:
         """``run_id → status`` for every recorded run."""
         if not self.path.exists():
@@ -112,6 +147,7 @@ class ResultsStore:
         with self._read() as connection:
             return dict(connection.execute("SELECT run_id, status FROM runs"))
 
+    @_guarded
     def claim(self, run_id: str, skip_statuses: set[str]) -> bool:
         """Claims a run for this process; False if it is recorded (with a status in ``skip_statuses``)
         or claimed by another live process."""
@@ -134,6 +170,7 @@ class ResultsStore:
         finally:
             connection.close()
 
+    @_guarded
     def release(self, run_id: str) -> None:
         connection = self._connect()
         try:
@@ -142,6 +179,7 @@ class ResultsStore:
         finally:
             connection.close()
 
+    @_guarded
     def heartbeat(self) -> None:
         """Refreshes the heartbeat of every claim this process holds (the runner calls it every
         :data:`HEARTBEAT_SECONDS` while it trains)."""
@@ -153,6 +191,7 @@ class ResultsStore:
         finally:
             connection.close()
 
+    @_guarded
     def own_claims(self) -> set[str]:
         """Run ids this process has claimed and not recorded."""
         if not self.path.exists():
@@ -162,6 +201,7 @@ class ResultsStore:
                                       (socket.gethostname(), os.getpid())).fetchall()
         return {row[0] for row in rows}
 
+    @_guarded
     def live_claims(self) -> set[str]:
         """Run ids that a live runner is training now."""
         if not self.path.exists():
@@ -174,6 +214,7 @@ class ResultsStore:
             rows = connection.execute(f"SELECT run_id, host, pid, {beat} FROM claims").fetchall()
         return {run_id for run_id, host, pid, heartbeat in rows if _alive(host, pid, heartbeat)}
 
+    @_guarded
     def set_grid(self, rows: list[dict]) -> None:
         """Records the runs of the config this folder now holds (replacing the previous list)."""
         connection = self._connect()
@@ -185,6 +226,7 @@ class ResultsStore:
         finally:
             connection.close()
 
+    @_guarded
     def grid(self) -> pd.DataFrame | None:
         """The runs of the folder's current config, one row per run and variant; None for a folder
         written before release 0.3 (no such table)."""
@@ -202,6 +244,7 @@ class ResultsStore:
 
         return closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60))
 
+    @_guarded
     def record(self, row: dict) -> None:
         """Inserts or replaces one run's row (a retried failure is replaced by its new outcome)."""
         unknown = set(row) - set(_COLUMNS)
@@ -218,6 +261,7 @@ class ResultsStore:
         finally:
             connection.close()
 
+    @_guarded
     def frame(self) -> pd.DataFrame:
         """All rows as a DataFrame (empty, with the columns, if nothing is recorded)."""
         if not self.path.exists():

@@ -166,7 +166,8 @@ class TestWords:
         vectors_only_tokens (int): Test tokens of those words.
         unknown_tokens (int): Test tokens in neither (always ``<unk>``).
         per_example (list[dict]): Per test example: ``rarest`` (training count of its rarest token),
-            ``unseen_vectors`` and ``unseen_nowhere`` (token counts), what the frequency analysis reads.
+            ``unseen_vectors`` and ``unseen_nowhere`` (token counts) and ``tokens`` (its length), what
+            the frequency analysis reads (so a report needs no dataset).
     """
 
     in_training: int
@@ -192,7 +193,8 @@ class TestWords:
             for key in totals:
                 totals[key] += seen[key]
             per_example.append({"rarest": min((counts.get(t, 0) for t in tokens), default=0),
-                                "unseen_vectors": seen["vectors"], "unseen_nowhere": seen["nowhere"]})
+                                "unseen_vectors": seen["vectors"], "unseen_nowhere": seen["nowhere"],
+                                "tokens": len(tokens)})
         return cls(totals["train"], list(extra), totals["vectors"], totals["nowhere"], per_example)
 
     def counts(self) -> dict:
@@ -491,7 +493,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     predictions = {"index": prepared.test_indices.tolist(), "label": prepared.y_test.tolist(),
                    "predicted": predicted.tolist(), "confidence": probabilities.max(axis=1).round(5).tolist()}
     if prepared.test_words is not None:  # what the frequency analysis needs, recorded at training time
-        for key in ("rarest", "unseen_vectors", "unseen_nowhere"):
+        for key in ("rarest", "unseen_vectors", "unseen_nowhere", "tokens"):
             predictions[key] = [example[key] for example in prepared.test_words.per_example]
     embeddings = None
     if run.training.save_embeddings:  # the fine-tuned channel for multichannel

@@ -145,3 +145,22 @@ def test_too_few_examples_per_class_and_dropped_rows_are_reported(write_config, 
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     assert "40 examples (neg 20, pos 20); 2 row(s) without text or label dropped (line 42, 43)" in out
+
+
+@pytest.mark.slow  # trains
+def test_status_and_report_work_from_the_db_after_the_csv_moved(write_config, reviews_csv, tmp_path):
+    from embedlab.experiments.report import report_markdown
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.status import grid_status
+
+    config = load_config(write_config(f"name: moved\ndata: {{dataset: {{path: {reviews_csv}, text: review, label: stars}}, protocol: holdout}}\n"
+                                      "vectors: null\nmodel: {cnn: {num_filters: 4}}\ntraining: {max_epochs: 1}\n"
+                                      "grid: {embedding: [rand], seed: [1, 2]}\n"))
+    out = tmp_path / "out"
+    run_grid(config, out, executor="local")
+    reviews_csv.rename(reviews_csv.with_suffix(".moved"))
+    assert "2 runs: 2 finished" in grid_status(out)
+    report = report_markdown(out)
+    assert "2 finished runs" in report and "Accuracy by word frequency" in report
+    labels = json.loads(__import__("sqlite3").connect(out / "results.db").execute("SELECT labels FROM runs").fetchone()[0])
+    assert labels == ["1", "5"]
