@@ -376,6 +376,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``kill``, a scheduler's stop) ends a command like Ctrl-C: workers stopped, claims
+    released, one message, instead of dying mid-write with leaked semaphores."""
+    import signal
+    import threading
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.config import ConfigError
     from embedlab.experiments.runner import SettingsChangedError
@@ -383,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.tracking import MissingDependencyError
 
     args = build_parser().parse_args(argv)
+    _stop_on_sigterm()
     try:
         return args.handler(args)
     except (ConfigError, FetchError, MissingDependencyError, SettingsChangedError, StoreError) as exc:
@@ -394,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
               "the same command again to resume", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("\nembedlab: interrupted; finished runs are saved, run the same command to resume",
+        print("embedlab: interrupted; finished runs are saved and claims released, run the same command to resume",
               file=sys.stderr)
         return 130
 

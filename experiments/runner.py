@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -173,9 +174,14 @@ def _train_safely(run: RunSpec, tensorboard_dir: str | None = None) -> tuple[Run
 def _init_worker(driver: int) -> None:
     """Process-pool initialiser: import TF once per worker (threads are set by each run's settings),
     and exit if the driver dies — a driver killed with SIGKILL cannot stop its pool, and an orphaned
-    worker would otherwise sit on ~1 GB of memory."""
+    worker would otherwise sit on ~1 GB of memory. Ctrl-C is the driver's to handle (it stops the
+    workers), so workers ignore SIGINT (started with it blocked, see _sigint_blocked)."""
+    import signal
     import threading
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     from embedlab.models import import_keras_quietly
 
     # `driver` comes from the driver itself: if it died while this worker was still starting up,
@@ -195,24 +201,52 @@ def _execute_local(runs, claim, tensorboard_dir=None):
             yield (run, *_train_safely(run, tensorboard_dir))
 
 
-def _execute_processes(runs, claim, workers: int, tensorboard_dir=None):
+@contextmanager
+def _sigint_blocked():
+    """Blocks SIGINT in this thread while worker processes are started: they inherit the blocked
+    signal, so a Ctrl-C during their start-up reaches only the driver (which stops them), instead of
+    printing a traceback from each half-started worker. A Ctrl-C meanwhile is delivered right after."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _stop_workers(pool, in_flight: int, log) -> None:
+    """Terminates a pool's worker processes now (their runs in flight are dropped, not recorded)."""
+    print(f"embedlab: stopping {len(pool._processes)} worker process(es); {in_flight} run(s) in flight are "
+          "dropped, not recorded …", file=log, flush=True)
+    for process in list(pool._processes.values()):
+        process.terminate()
+
+
+def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None):
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    log = log or sys.stderr
     context = multiprocessing.get_context("spawn")  # a fresh TF per worker; fork + TF deadlocks
     queue = iter(runs)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)) as pool:
-        pending: dict = {}
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+    pending: dict = {}
 
-        def submit_next() -> None:
-            for run in queue:  # claim just before submitting, so claims mean "in flight"
-                if claim(run):
-                    pending[pool.submit(_train_safely, run, tensorboard_dir)] = run
-                    return
+    def submit_next() -> None:
+        for run in queue:  # claim just before submitting, so claims mean "in flight"
+            if claim(run):
+                pending[pool.submit(_train_safely, run, tensorboard_dir)] = run
+                return
 
-        for _ in range(workers):
-            submit_next()
+    try:
+        with _sigint_blocked():  # the workers start here
+            for _ in range(workers):
+                submit_next()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -223,6 +257,11 @@ def _execute_processes(runs, claim, workers: int, tensorboard_dir=None):
                     outcome = (None, f"BrokenProcessPool: a worker process died ({exc})", 0.0, _now())
                 yield (run, *outcome)
                 submit_next()
+    except BaseException:  # Ctrl-C, SIGTERM (raised as KeyboardInterrupt), or the driver stopped reading
+        _stop_workers(pool, len(pending), log)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _train_on_ray_worker(run: RunSpec, tensorboard_dir: str | None = None):
@@ -421,7 +460,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     if executor == "local":
         outcomes = _execute_local(todo, claim, board)
     elif executor == "processes":
-        outcomes = _execute_processes(todo, claim, workers, board)
+        outcomes = _execute_processes(todo, claim, workers, board, log)
     else:
         outcomes = _execute_ray(todo, claim, ray_address, cpus_per_task, board)
     progress = Progress(len(todo), log)
@@ -446,6 +485,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         progress.close()
     except KeyboardInterrupt:
         progress.close()
+        outcomes.close()  # stops the workers now (the processes executor says what it drops)
         for run_id in store.own_claims():  # let the next runner take them at once
             store.release(run_id)
         raise

@@ -255,3 +255,27 @@ def test_a_fetch_error_stops_the_grid_before_any_run_is_recorded(write_config, t
     with pytest.raises(FetchError, match="could not be reached"):
         run_grid(load_config(write_config(TINY_CONFIG)), out, executor="local")
     assert ResultsStore(out).frame().empty  # nothing recorded as failed: a rerun trains everything
+
+
+@pytest.mark.parametrize("signum, when", [(signal.SIGTERM, "start-up"), (signal.SIGINT, "after a run"),
+                                          (signal.SIGTERM, "after a run")])
+def test_sigterm_and_ctrl_c_stop_cleanly_and_release_claims(write_config, tmp_path, signum, when):
+    config, out = write_config(GRID), tmp_path / "out"
+    process = _start(config, out)
+    if when == "start-up":
+        time.sleep(3)  # the driver is starting its worker processes
+    else:
+        deadline = time.time() + 300
+        while _count(out / "results.db") < 1 and time.time() < deadline:
+            time.sleep(0.2)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "leaked semaphore" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("embedlab: interrupted; finished runs are saved")
+    if (out / "results.db").exists():
+        with sqlite3.connect(out / "results.db") as db:
+            assert db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    resumed = _start(config, out)
+    resumed.communicate(timeout=600)
+    assert resumed.returncode == 0 and _count(out / "results.db") == 6
