@@ -40,11 +40,14 @@ def _cmd_run(args) -> int:
     print(f"embedlab: {outcome.finished} finished, {outcome.failed} failed, {outcome.skipped} skipped "
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
+    if outcome.lost:
+        print(f"embedlab: {outcome.lost} run(s) were lost with a cluster node and not recorded; run the same "
+              "command again to train them", file=sys.stderr)
     if outcome.failed_before:
         print(f"embedlab: {outcome.failed_before} run(s) of this grid are recorded as failed and were not retried: "
               f"`embedlab status {outdir}` shows their errors; `embedlab run {args.config} --out {outdir} "
               "--retry-failed` trains them again", file=sys.stderr)
-    return EXIT_RUNS_FAILED if outcome.failed or outcome.failed_before else EXIT_OK
+    return EXIT_RUNS_FAILED if outcome.failed or outcome.failed_before or outcome.lost else EXIT_OK
 
 
 def _cmd_report(args) -> int:

@@ -29,6 +29,7 @@ class RunResult:
         vocab_size: Words of the vocabulary fitted on the training split.
         sequence_length: The training split's padded length (bucketed batches are each shorter).
         batching, precision: As resolved for the run.
+        node: Where it trained: the host (and, on a Ray cluster, the node id).
         labels: The label mapping, class names in label-id order, as JSON (``["neg", "pos"]``).
         parameters, trainable_parameters: Weights of the model, and those training updates.
         test_tokens_in_training, test_tokens_vectors_only, test_tokens_unknown: How test tokens
@@ -56,6 +57,7 @@ class RunResult:
     batching: str
     precision: str
     labels: str | None = None
+    node: str | None = None
     parameters: int | None = None
     trainable_parameters: int | None = None
     test_tokens_in_training: int | None = None

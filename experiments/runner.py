@@ -33,8 +33,8 @@ from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
 @dataclass
 class GridOutcome:
     """What ``run_grid`` did: runs in the grid, skipped (recorded before or by another runner),
-    finished and failed now, runs recorded as failed earlier and skipped (``--retry-failed`` reruns
-    them), and wall seconds."""
+    finished and failed now, wall seconds, runs recorded as failed earlier and skipped
+    (``--retry-failed`` reruns them), and runs lost with a cluster node (not recorded)."""
 
     total: int
     skipped: int
@@ -42,6 +42,7 @@ class GridOutcome:
     failed: int
     seconds: float
     failed_before: int = 0
+    lost: int = 0
 
 
 class SettingsChangedError(ValueError):
@@ -163,9 +164,13 @@ def _train_safely(run: RunSpec, tensorboard_dir: str | None = None) -> tuple[Run
     so one run's failure never stops the grid (and crosses process boundaries as plain data)."""
     from embedlab.experiments import train  # imports Keras: only when there is work
 
+    import dataclasses
+    import socket
+
     started_at, started = _now(), time.perf_counter()
     try:
-        return train.train_run(run, tensorboard_dir=tensorboard_dir), None, round(time.perf_counter() - started, 3), started_at
+        result = dataclasses.replace(train.train_run(run, tensorboard_dir=tensorboard_dir), node=socket.gethostname())
+        return result, None, round(time.perf_counter() - started, 3), started_at
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
         return None, error, round(time.perf_counter() - started, 3), started_at
@@ -265,8 +270,20 @@ def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None
 
 
 def _train_on_ray_worker(run: RunSpec, tensorboard_dir: str | None = None):
-    """A Ray task: the same code as the other executors."""
-    return _train_safely(run, tensorboard_dir)
+    """A Ray task: the same code as the other executors; the row records the Ray node it ran on."""
+    import dataclasses
+
+    import ray
+
+    result, *rest = _train_safely(run, tensorboard_dir)
+    if result is not None:
+        result = dataclasses.replace(result, node=f"{result.node}/{ray.get_runtime_context().get_node_id()[:12]}")
+    return (result, *rest)
+
+
+# Ray retries a task whose worker process or node died (never one that raised: _train_safely returns
+# those as failures); a run still lost after that is not recorded, so the next run of the config redoes it.
+RAY_SYSTEM_RETRIES = 3
 
 
 def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None, tensorboard_dir=None):
@@ -282,7 +299,7 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None, te
                  **({} if address else {"num_cpus": os.cpu_count()}))
     try:
         cpus_per_task = cpus_per_task or max((r.training.threads for r in runs), default=1)
-        task = ray.remote(num_cpus=cpus_per_task, max_retries=0)(_train_on_ray_worker)
+        task = ray.remote(num_cpus=cpus_per_task, max_retries=RAY_SYSTEM_RETRIES)(_train_on_ray_worker)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_task))
         queue = iter(runs)
         pending: dict = {}
@@ -300,10 +317,16 @@ def _execute_ray(runs, claim, address: str | None, cpus_per_task: int | None, te
             run = pending.pop(done[0])
             try:
                 outcome = ray.get(done[0])
-            except Exception as exc:  # the worker died (OOM, node lost): the run failed, the grid goes on
-                outcome = (None, f"RayTaskError: {type(exc).__name__}: {exc}", 0.0, _now())
+            except Exception as exc:  # its worker or node died, retries included: lost, not failed
+                outcome = (None, None, 0.0, _now())
+                print(f"embedlab: {run.label}: lost on the cluster ({type(exc).__name__}); not recorded, the next "
+                      "run of this config redoes it", file=sys.stderr, flush=True)
             yield (run, *outcome)
             submit_next()
+    except BaseException:
+        for ref in pending:  # Ctrl-C / SIGTERM: stop what the cluster still runs for us
+            ray.cancel(ref, force=True)
+        raise
     finally:
         if started_here:
             ray.shutdown()
@@ -447,7 +470,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     provenance = {"versions": library_versions(), "git_commit": state["commit"], "git_dirty": state["dirty"],
                   "host": host()}
     started = time.perf_counter()
-    counts = {"finished": 0, "failed": 0, "elsewhere": 0}
+    counts = {"finished": 0, "failed": 0, "elsewhere": 0, "lost": 0}
 
     def claim(run: RunSpec) -> bool:
         if store.claim(run.run_id, skip):
@@ -468,6 +491,11 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         with _Heartbeat(store):
             for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
                 prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
+                if result is None and error is None:  # lost with its node: no row, the claim released
+                    store.release(run.run_id)
+                    counts["lost"] += 1
+                    progress.advance(f"{prefix}: LOST (its node died; not recorded)", failed=True)
+                    continue
                 if error is not None:
                     counts["failed"] += 1
                     store.record(_row(run, "failed", started_at, provenance, error=error, total_seconds=seconds))
@@ -490,4 +518,4 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
             store.release(run_id)
         raise
     return GridOutcome(len(runs), len(runs) - len(todo) + counts["elsewhere"], counts["finished"],
-                       counts["failed"], time.perf_counter() - started, failed_before)
+                       counts["failed"], time.perf_counter() - started, failed_before, counts["lost"])
