@@ -461,7 +461,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         on_epoch_end=lambda epoch, logs: epoch_times.__setitem__(-1, time.perf_counter() - epoch_times[-1]))
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=run.training.patience,
                                             restore_best_weights=True)
-    callbacks = [timer, stopper, keras.callbacks.TerminateOnNaN()]
+    callbacks = [timer, stopper, _StopOnNonFiniteLoss(keras)]
     if tensorboard_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard_dir) / tensorboard_name(run)),
                                                      write_graph=False, profile_batch=0))
@@ -523,6 +523,20 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
             model, run, prepared, list(prepared.label_names), result.values(), prepared.vectors))
     keras.backend.clear_session()
     return result
+
+
+def _StopOnNonFiniteLoss(keras):
+    """Keras' TerminateOnNaN, without its print: its "Batch 4: Invalid loss, terminating training"
+    went to stdout, into the report that `embedlab run` prints (the run is recorded as failed with a
+    NonFiniteLossError instead)."""
+
+    class StopOnNonFiniteLoss(keras.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not np.isfinite(float(loss)):
+                self.model.stop_training = True
+
+    return StopOnNonFiniteLoss()
 
 
 def tensorboard_name(run: RunSpec) -> str:

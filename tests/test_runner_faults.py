@@ -150,6 +150,7 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
     result = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
+    assert "Invalid loss" not in result.stdout  # the report on stdout is the report only
     with sqlite3.connect(tmp_path / "out" / "results.db") as connection:
         status, error = connection.execute("SELECT status, error FROM runs").fetchone()
     assert status == "failed" and error.startswith("NonFiniteLossError")
