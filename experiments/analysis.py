@@ -267,14 +267,17 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
         summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
         summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,
                                  variant=getattr(row, "variant", "–"),
-                                 vectors=row.vectors, train_size=row.train_size, run_id=row.run_id)
+                                 vectors=row.vectors, train_size=row.train_size, run_id=row.run_id,
+                                 fold=getattr(row, "fold", None))
         parts.append(summary)
     if not parts:
         return pd.DataFrame()
     # rand runs are grouped with their vectors too: a rand run's embedding width follows the vectors'.
     frame = pd.concat(parts).assign(vectors=lambda f: f["vectors"].fillna("–"))
+    # distinct test sets: CV folds test disjoint examples; seeds on one split test the same ones
     table = frame.groupby(FREQUENCY_KEYS + [by, "embedding"]).agg(
-        accuracy=("mean", "mean"), examples=("size", "mean")).reset_index()
+        accuracy=("mean", "mean"), examples=("size", "mean"),
+        test_sets=("fold", lambda f: max(int(f.nunique()), 1))).reset_index()
     order = RAREST_ORDER if by == "rarest" else [label for _, _, label in UNSEEN_BUCKETS]
     order = [label for label in order if label in set(table[by])]
     table[by] = pd.Categorical(table[by], categories=order, ordered=True)
@@ -289,29 +292,60 @@ def _per_bucket(table: pd.DataFrame, by: str) -> tuple[pd.DataFrame, pd.Series]:
     return wide, table.groupby(keys, observed=True)["examples"].mean()
 
 
+def _distinct_examples(table: pd.DataFrame, by: str) -> pd.Series:
+    """Distinct test examples behind each bucket: per run, times the number of distinct test sets."""
+    table = table if "variant" in table.columns else table.assign(variant="–")
+    sets = table["test_sets"] if "test_sets" in table.columns else 1
+    return table.assign(n=table["examples"] * sets).groupby(FREQUENCY_KEYS + [by], observed=True)["n"].max()
+
+
+def wilson_half_width(accuracy: float, n: float) -> float:
+    """Half the width of the 95% Wilson score interval of a proportion (scipy's binomtest), a
+    cell's uncertainty from its number of test examples alone."""
+    from scipy.stats import binomtest
+
+    n = int(round(n))
+    if n < 1 or not np.isfinite(accuracy):
+        return float("nan")
+    ci = binomtest(int(round(accuracy * n)), n).proportion_ci(confidence_level=0.95, method="wilson")
+    return (ci.high - ci.low) / 2
+
+
 # A bucket with fewer test examples per run than this is shown in parentheses: a gain of "+22 points"
 # from a handful of sentences is noise (one sentence is ±100/n points), not a finding.
 MIN_CELL_EXAMPLES = 30
 
 
 def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
-    """Accuracy per bucket and condition; buckets below :data:`MIN_CELL_EXAMPLES` test examples per
-    run are put in parentheses."""
+    """Accuracy per bucket and condition, each with ± the half-width of its 95% Wilson interval over
+    the bucket's distinct test examples, and each gain with ± 1.96 × the standard error of a
+    difference of two independent proportions (conservative: both conditions see the same examples,
+    so their errors are positively correlated). Buckets below :data:`MIN_CELL_EXAMPLES` test
+    examples per run are put in parentheses."""
     if table.empty:
         return ""
     wide, examples = _per_bucket(table, by)
+    distinct = _distinct_examples(table, by)
     conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
-    head = ["variant", "dataset", "vectors", "model", "size", "bucket", "test examples", *conditions,
-            *(f"{c} gain" for c in conditions if c != "rand")]
+    head = ["variant", "dataset", "vectors", "model", "size", "bucket", "test examples (per run / distinct)",
+            *conditions, *(f"{c} gain" for c in conditions if c != "rand")]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for key, row in wide.iterrows():
+        n = distinct.loc[key]
         cells = [str(key[0]), str(key[1]), str(key[2]), str(key[3]), f"{key[4]:g}", str(key[5]),
-                 f"{examples.loc[key]:.0f}"]
+                 f"{examples.loc[key]:.0f} / {n:.0f}"]
         small = examples.loc[key] < MIN_CELL_EXAMPLES
         show = (lambda text: f"({text})") if small else (lambda text: text)  # noqa: E731
-        cells += [show(f"{row[c] * 100:.1f}") if pd.notna(row[c]) else "–" for c in conditions]
-        cells += [show(f"{(row[c] - row['rand']) * 100:+.1f}") if "rand" in row and pd.notna(row[c]) else "–"
-                  for c in conditions if c != "rand"]
+        cells += [show(f"{row[c] * 100:.1f} ±{wilson_half_width(row[c], n) * 100:.1f}") if pd.notna(row[c]) else "–"
+                  for c in conditions]
+        for c in conditions:
+            if c == "rand":
+                continue
+            if "rand" not in row or pd.isna(row[c]) or pd.isna(row["rand"]):
+                cells.append("–")
+                continue
+            half = 1.96 * np.sqrt((row[c] * (1 - row[c]) + row["rand"] * (1 - row["rand"])) / max(n, 1))
+            cells.append(show(f"{(row[c] - row['rand']) * 100:+.1f} ±{half * 100:.1f}"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

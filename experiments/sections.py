@@ -165,7 +165,9 @@ def word_frequency(ctx: ReportContext) -> Section | None:
     return Section("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
                    "Test examples bucketed by the training-set frequency of their rarest word "
                    "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
-                   f"training size. Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
+                   f"training size. ± is the 95% interval's half-width from the bucket's distinct test "
+                   "examples (Wilson for accuracies; for gains, the conservative interval of a difference "
+                   f"of two proportions). Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
                    "per run are in parentheses: too few to read. An unseen rarest word is split by "
                    "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
                    "policy).\n\n" + rarest

@@ -7,7 +7,6 @@ import pytest
 
 from embedlab.experiments import analysis
 
-pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
 
 
 @pytest.mark.parametrize("count, label", [(0, "0 (unseen)"), (1, "1"), (4, "4"), (5, "5-9"), (9, "5-9"),
@@ -57,6 +56,7 @@ def test_neighbours_word_pairs_and_polarity_probe_on_real_glove(glove50):
     assert probe["words"] == 22 and probe["accuracy"] > probe["majority"]
 
 
+@pytest.mark.slow  # trains
 def test_report_files_from_a_real_run(write_config, tmp_path):
     from conftest import TINY_CONFIG
 
@@ -73,7 +73,7 @@ def test_report_files_from_a_real_run(write_config, tmp_path):
                     "What the embedding spaces encode", "Pretrained-vector coverage"):
         assert f"### {heading}" in markdown
     assert "| good |" in markdown and "| AFINN-165 |" in markdown
-    assert "| dataset | vectors | model | size | bucket | test examples |" in markdown
+    assert "| dataset | vectors | model | size | bucket | test examples (per run / distinct) |" in markdown
     assert "| mr | glove-6b-50d | cnn | 1 | 0 (unseen, in vectors) |" in markdown  # recorded at training
     html = (folder / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "<table>" in html and "<h3>Comparison" in html
@@ -101,5 +101,9 @@ def test_small_frequency_buckets_are_marked_not_read():
         rows.append(("a", bucket, "static", 0.72, n))
     table = pd.DataFrame(rows, columns=["dataset", "rarest", "embedding", "accuracy", "examples"])
     text = analysis.frequency_markdown(table.assign(vectors="v", model="cnn", train_size=1.0, variant="–"))
-    assert "| 0 (unseen, in vectors) | 3 | (50.0) | (72.0) | (+22.0) |" in text
-    assert "| 10-99 | 30 | 50.0 | 72.0 | +22.0 |" in text
+    assert "| 0 (unseen, in vectors) | 3 / 3 | (50.0 ±" in text and "(+22.0 ±" in text
+    # hand-checked: Wilson 95% for 15/30 is 0.5 ± 0.168; for 22/30 (72% of 30 rounds to 22) ± 0.151;
+    # the gain's ± is 1.96 * sqrt((0.72 * 0.28 + 0.5 * 0.5) / 30) = 0.240
+    assert "| 10-99 | 30 / 30 | 50.0 ±16.8 | 72.0 ±15.1 | +22.0 ±24.0 |" in text
+    folds = table.assign(vectors="v", model="cnn", train_size=1.0, variant="–", test_sets=10)
+    assert "| 10-99 | 30 / 300 |" in analysis.frequency_markdown(folds)  # 10 CV folds: disjoint test sets
