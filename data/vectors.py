@@ -231,15 +231,34 @@ _SPECS: Registry[_Spec] = Registry("vectors", {
 
 
 def vectors_ids() -> list[str]:
-    return _SPECS.ids()
+    """Registry vector sets: word vectors, then sub-word sets (:mod:`embedlab.data.subword`)."""
+    from embedlab.data.subword import SUBWORD_SPECS
+
+    return _SPECS.ids() + sorted(SUBWORD_SPECS)
+
+
+def is_subword(vectors_id: str | None) -> bool:
+    """Whether a vectors id names a sub-word set (every word has a vector, made from sub-tokens)."""
+    from embedlab.data.subword import SUBWORD_SPECS
+
+    return vectors_id in SUBWORD_SPECS
 
 
 def vectors_card(vectors_id: str) -> VectorsCard:
+    if is_subword(vectors_id):
+        from embedlab.data.subword import SUBWORD_SPECS
+
+        spec = SUBWORD_SPECS[vectors_id]
+        return VectorsCard(spec.id, spec.name, spec.origin, spec.citation, spec.license, spec.dim, spec.tokens)
     return _spec(vectors_id).card
 
 
 def vectors_fingerprint(vectors_id: str) -> str:
     """Identifies the vectors' content by their first source's checksum (all sources are the same data)."""
+    if is_subword(vectors_id):
+        from embedlab.data.subword import SUBWORD_SPECS
+
+        return vectors_id + ":" + SUBWORD_SPECS[vectors_id].artifact.sha256[:16] + ":mean-of-subtokens"
     return vectors_id + ":" + _spec(vectors_id).sources[0][0][0].sha256[:16]
 
 
@@ -251,11 +270,17 @@ def vectors_cache_path(vectors_id: str) -> Path:
 
 
 @lru_cache(maxsize=4)
-def load_vectors(vectors_id: str) -> Vectors:
+def load_vectors(vectors_id: str) -> "Vectors | SubwordVectors":
     """Loads registry vectors, converting them into the cache on first use.
 
-    The first source is tried first; if it cannot be fetched the next one is used.
+    The first source is tried first; if it cannot be fetched the next one is used. A sub-word set
+    comes back as :class:`~embedlab.data.subword.SubwordVectors` (``for_words(words)`` gives word
+    vectors for any words).
     """
+    if is_subword(vectors_id):
+        from embedlab.data.subword import load_subword
+
+        return load_subword(vectors_id)
     spec = _spec(vectors_id)
     path = vectors_cache_path(vectors_id)
     if not verified(path, vectors_folder_problem):

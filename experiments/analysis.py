@@ -386,9 +386,11 @@ def load_space(run_dir: Path) -> tuple[list[str], np.ndarray]:
 
 def pretrained_space(vectors_id: str, words: list[str]) -> tuple[list[str], np.ndarray]:
     """The pretrained vectors restricted to a task vocabulary (words without a vector left out)."""
-    from embedlab.data.vectors import load_vectors
+    from embedlab.data.vectors import is_subword, load_vectors
 
     vectors = load_vectors(vectors_id)
+    if is_subword(vectors_id):  # every word has a vector, made from its sub-tokens
+        vectors = vectors.for_words(words)
     kept = [w for w in words if w in vectors.index]
     return kept, np.asarray(vectors.matrix[[vectors.index[w] for w in kept]], dtype=np.float32)
 

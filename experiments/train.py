@@ -22,8 +22,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
-from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, load_vectors, vector_coverage,
-                                   vectors_ids)
+from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, is_subword, load_vectors,
+                                   vector_coverage, vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
 from embedlab.experiments.records import RunResult
@@ -128,7 +128,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     offset = shortest - 1 if run.data.padding == "kim" else 0
     length = max(min(longest, run.data.max_length) + 2 * offset, shortest) - 2 * offset
 
-    vectors = resolve_vectors(run, [tokens[i] for i in train], train_key=hash(train.tobytes()))
+    vectors = resolve_vectors(run, [tokens[i] for i in train], train_key=hash(train.tobytes()), all_tokens=tokens)
     use_pretrained = run.embedding != "rand"
     dim = vectors.dim if vectors is not None and (use_pretrained or run.embedding_dim is None) \
         else (run.embedding_dim or LEGACY_EMBEDDING_DIM)
@@ -202,17 +202,26 @@ class TestWords:
                 "test_tokens_unknown": self.unknown_tokens}
 
 
-def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int) -> Vectors | None:
+def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int,
+                    all_tokens: list[list[str]] | None = None) -> Vectors | None:
     """The run's vectors: a registry id, a user file, or word2vec trained by the suite.
 
     ``w2v:train:…`` trains on ``train_tokens`` — the run's training split only, so test sentences
-    never shape the vectors. Results are memoised in-process (and cached on disk by content).
+    never shape the vectors. A sub-word set gives a vector to every word type of ``all_tokens`` (the
+    dataset's; a function of its tokenizer and table alone, no label is read). Results are
+    memoised in-process (and cached on disk by content).
     """
     ref = run.vectors
     if ref is None:
         return None
     if ref in vectors_ids():
-        return load_vectors(ref)
+        loaded = load_vectors(ref)
+        if is_subword(ref):
+            key = (ref, dataset_name(run.data.dataset), len(all_tokens or train_tokens))
+            if key not in WORKER.trained_vectors:
+                WORKER.trained_vectors[key] = loaded.for_words(t for text in (all_tokens or train_tokens) for t in text)
+            return WORKER.trained_vectors[key]
+        return loaded
     parsed = parse_w2v_id(ref)
     if parsed is None:
         return load_user_vectors(ref)
