@@ -33,7 +33,7 @@ def _cmd_run(args) -> int:
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
-    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings,
+    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings, reuse=args.reuse,
                        executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
                        mlflow_uri=args.mlflow, tensorboard_dir=args.tensorboard)
@@ -299,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "'grid.seed=[1,2]' data.subsample=500")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    run.add_argument("--reuse", nargs="+", metavar="OUTDIR", default=None,
+                     help="copy finished runs with the same run id (same settings and data) from these output "
+                          "folders instead of training them")
     run.add_argument("--new-settings", action="store_true",
                      help="the output folder holds runs of other settings: record this config's there too "
                           "(report and status then show only its runs); without it such a run is refused")

@@ -399,8 +399,33 @@ class _Heartbeat:
         self._stop.set()
 
 
+def reuse_runs(runs: list[RunSpec], outdir: Path, sources, store: ResultsStore, log) -> int:
+    """Copies finished runs with the same id from other output folders (same id = same settings,
+    data and vectors content, so the same result) instead of training them again: the row (under
+    this config's name) and the run folder. Returns how many were copied."""
+    copied = 0
+    wanted = {r.run_id: r for r in runs}
+    for source in sources or []:
+        source = Path(source)
+        other = ResultsStore(source).frame()
+        other = other[(other["status"] == "finished") & other["run_id"].isin(set(wanted))]
+        for row in other.to_dict("records"):
+            run = wanted.pop(row["run_id"])
+            if (source / "runs" / run.run_id).is_dir():
+                target = outdir / "runs" / run.run_id
+                if target.exists():
+                    shutil.rmtree(target)
+                shutil.copytree(source / "runs" / run.run_id, target)
+            row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            store.record({**row, "experiment": run.experiment, "variant": run.variant})
+            copied += 1
+    if copied:
+        print(f"embedlab: {copied} run(s) reused from {', '.join(map(str, sources))} (same run ids)", file=log, flush=True)
+    return copied
+
+
 def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool = False,
-             new_settings: bool = False,
+             new_settings: bool = False, reuse: list | None = None,
              executor: str = "processes", workers: int | None = None, ray_address: str | None = None,
              cpus_per_task: int | None = None, mlflow_uri: str | None = None, tensorboard_dir: str | Path | None = None,
              log=None) -> GridOutcome:
@@ -411,6 +436,8 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         outdir (str | Path): Output directory (holds results.db and runs/).
         retry_failed (bool): Also re-run runs recorded as failed (by default they are skipped, so
             a deterministic failure is not repeated on every resume).
+        reuse (list | None): Output folders whose finished runs with the same ids are copied here
+            instead of trained.
         new_settings (bool): Accept a config whose settings differ from those the folder holds:
             its runs are added, and ``report``/``status`` show only the runs of the new settings
             (the others stay in results.db). Without it such a config is refused.
@@ -448,6 +475,9 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     store = ResultsStore(outdir)
     runs = config.runs()
     recorded = store.statuses()
+    if reuse:
+        reuse_runs([r for r in runs if recorded.get(r.run_id) != "finished"], outdir, reuse, store, log)
+        recorded = store.statuses()
     skip = {"finished", "failed"} if not retry_failed else {"finished"}
     todo = [r for r in runs if recorded.get(r.run_id) not in skip]
     failed_before = sum(recorded.get(r.run_id) == "failed" for r in runs) if not retry_failed else 0

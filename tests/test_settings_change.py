@@ -39,3 +39,17 @@ def test_changed_settings_are_refused_or_kept_apart(write_config, tmp_path):
     assert "| cnn | " in report and "2/2" in report  # pairs only within the new settings
     status = grid_status(out)
     assert "4 runs: 4 finished, 0 failed, 0 running, 0 pending" in status
+
+
+def test_reuse_copies_runs_with_the_same_id_from_another_folder(write_config, tmp_path):
+    first = tmp_path / "first"
+    run_grid(load_config(write_config(GRID)), first, executor="local")
+    wider = load_config(write_config(GRID.replace("seed: [1, 2]", "seed: [1, 2, 3]"), "wider.yaml"))
+    outcome = run_grid(wider, tmp_path / "second", executor="local", reuse=[first])
+    assert outcome.finished == 2 and outcome.skipped == 4  # seed 3 trained, seeds 1-2 copied
+    from embedlab.experiments.store import ResultsStore
+
+    a = ResultsStore(first).frame().set_index("run_id")["accuracy"]
+    b = ResultsStore(tmp_path / "second").frame().set_index("run_id")["accuracy"]
+    assert (b.loc[a.index] == a).all() and len(b) == 6
+    assert all((tmp_path / "second" / "runs" / run_id / "predictions.csv").exists() for run_id in b.index)
