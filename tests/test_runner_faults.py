@@ -233,8 +233,12 @@ def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
     half = runs / f".{run.run_id}.k1ll3d"  # atomic_dir's temporary folder, killed mid-write
     half.mkdir(parents=True)
     (half / "metrics.json").write_text("{")
-    result = {"metrics": {"accuracy": 1.0}, "sizes": {}, "coverage": None, "history": [{"epoch": 1}],
-              "predictions": {"index": [0], "label": [0], "predicted": [0], "confidence": [1.0]}}
+    from embedlab.experiments.records import RunResult
+
+    result = RunResult(accuracy=1.0, macro_f1=1.0, loss=0.0, epochs=1, best_epoch=1, train_seconds=0.1, n_train=1,
+                       n_dev=1, n_test=1, vocab_size=2, sequence_length=1, batching="bucketed", precision="float32",
+                       history=[{"epoch": 1}],
+                       predictions={"index": [0], "label": [0], "predicted": [0], "confidence": [1.0]})
     _write_run_dir(runs / run.run_id, run, result, {})
     assert [p.name for p in runs.iterdir()] == [run.run_id]
 
