@@ -718,6 +718,9 @@ def _error_lines(exc: ValidationError) -> list[str]:
     for error in errors:
         key = ".".join(str(p) for p in error["loc"]) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
+        named = re.match(r"^([a-z_]+\.[a-z_.]+): (.*)$", message, re.S)
+        if key == "(top level)" and named:  # a check across sections that names its key itself
+            key, message = named.groups()
         if error["type"] == "extra_forbidden":
             allowed = _allowed_keys(error["loc"][:-1])
             message = f"unknown key (allowed here: {', '.join(allowed)})"

@@ -72,10 +72,13 @@ def settings_changes(outdir: Path, config: ExperimentConfig) -> list[str]:
     snapshot = outdir / "experiment.yaml"
     if not snapshot.exists():
         return []
+    from embedlab.experiments.config import NOT_IN_IDENTITY
+
     old = _flat({k: v for k, v in load_snapshot(snapshot).model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
     new = _flat({k: v for k, v in config.model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
+    ignored = {".".join(key) for key in NOT_IN_IDENTITY}  # e.g. save_model: the same runs, kept or not
     return [f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
-            for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
+            for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key) and key not in ignored]
 
 
 def _now() -> str:

@@ -28,6 +28,10 @@ def test_changed_settings_are_refused_or_kept_apart(write_config, tmp_path):
     assert "training.max_epochs: 1 → 2" in str(refused.value) and f"--out {out}_2" in str(refused.value)
     assert len(list((out / "runs").iterdir())) == 4  # nothing written
 
+    # keeping the models changes no run: no refusal, nothing to train
+    keep = load_config(write_config(GRID.replace("max_epochs: 1}", "max_epochs: 1, save_model: true}"), "keep.yaml"))
+    assert run_grid(keep, out, executor="local").finished == 0
+
     # more seeds with the same settings are the same experiment: no refusal
     more_seeds = load_config(write_config(GRID.replace("seed: [1, 2]", "seed: [1, 2, 3]"), "seeds.yaml"))
     assert run_grid(more_seeds, out, executor="local").finished == 2
