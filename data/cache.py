@@ -34,7 +34,8 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
@@ -44,7 +45,7 @@ def _sha256(path: Path) -> str:
 
 def write_manifest(folder: Path) -> None:
     """Records the size and sha256 of every file in ``folder``."""
-    entries = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+    entries = {p.name: {"size": p.stat().st_size, "sha256": sha256_of(p)}
                for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
     (folder / MANIFEST).write_text(json.dumps(entries, indent=2))
 
@@ -61,7 +62,7 @@ def manifest_problem(folder: Path) -> str | None:
             return f"{name} is missing"
         if path.stat().st_size != expected["size"]:
             return f"{name} has {path.stat().st_size:,} bytes, expected {expected['size']:,}"
-        if _sha256(path) != expected["sha256"]:
+        if sha256_of(path) != expected["sha256"]:
             return f"{name} does not match its checksum"
     return None
 

