@@ -228,7 +228,9 @@ def phase_steps() -> dict:
         keras.backend.clear_session()
         return (time.perf_counter() - clock) / 2
 
-    for model_name in ("cnn", "boe"):
+    from embedlab.models.registry import model_names
+
+    for model_name in model_names():  # every model family: is a trainable embedding's step ≤ 1.5× a frozen one's?
         for batching in ("fixed", "bucketed"):
             for mode, optimizer in (("static", "dense"), ("non-static", "dense"), ("non-static", "sparse")):
                 out[f"{model_name}/{batching}/{mode}/{optimizer}"] = epoch_seconds(model_name, mode, optimizer, batching)
@@ -288,7 +290,8 @@ def render(results: list[dict], steps: dict) -> str:
                   "9,545 training sentences, batch 50, one TF thread:", "",
                   "| model | batches | static (dense Adam) | non-static, dense Adam | non-static, sparse Adam | "
                   "sparse / static |", "|---|---|---|---|---|---|"]
-        for model in ("cnn", "boe"):
+        for model in sorted({key.split("/")[0] for key in steps if key.count("/") == 3 and "glove50" not in key
+                             and "rand300" not in key}):
             for batching in ("fixed", "bucketed"):
                 static, dense, sparse = (steps[f"{model}/{batching}/{m}"] for m in (
                     "static/dense", "non-static/dense", "non-static/sparse"))
