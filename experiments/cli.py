@@ -401,7 +401,16 @@ def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.store import StoreError
     from embedlab.experiments.tracking import MissingDependencyError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE overrides may also follow options (`run CONFIG --out X training.max_epochs=5`),
+    # which argparse leaves over once the positional list has been read.
+    overrides = [item for item in extra if "=" in item and not item.startswith("-")]
+    if extra and (len(overrides) < len(extra) or args.command not in ("run", "validate")):
+        parser.error("unrecognized arguments: " + " ".join(item for item in extra if item not in overrides))
+    if overrides:
+        target = "overrides" if args.command == "run" else "configs"
+        setattr(args, target, list(getattr(args, target)) + overrides)
     _stop_on_sigterm()
     try:
         return args.handler(args)

@@ -47,3 +47,16 @@ def test_workers_zero_and_an_output_path_that_cannot_be_a_folder(tmp_path):
     (tmp_path / "afile").write_text("")
     done = _cli("run", REPO / "configs" / "quickstart.yaml", "--out", tmp_path / "afile" / "out")
     _one_error_line(done, f"{tmp_path / 'afile' / 'out'}: Not a directory")
+
+
+def test_overrides_may_follow_options(tmp_path):
+    done = _cli("validate", REPO / "configs" / "quickstart.yaml", "training.max_epochs=5")
+    assert done.returncode == 0 and "with training.max_epochs=5" in done.stdout
+    from embedlab.experiments.cli import build_parser, main
+
+    assert main(["validate", str(REPO / "configs" / "quickstart.yaml"), "grid.seed=[1]"]) == 0
+    done = _cli("run", REPO / "configs" / "quickstart.yaml", "--out", tmp_path / "x", "--workers", "1",
+                "training.max_epoch=5")
+    _one_error_line(done, "training.max_epoch: unknown key")  # the override was read, and validated
+    done = _cli("run", REPO / "configs" / "quickstart.yaml", "--bogus")
+    assert done.returncode == 2 and "unrecognized arguments: --bogus" in done.stderr
