@@ -467,6 +467,10 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         raise ValueError(f"unknown executor {executor!r}; expected one of {EXECUTORS}")
     log = log or sys.stderr
     outdir = Path(outdir)
+    for source in reuse or []:  # a typo here would silently train everything: refuse it first
+        if not (Path(source) / "results.db").is_file():
+            raise FileNotFoundError(2, "no results.db here, so nothing to reuse (name an output folder of "
+                                       "`embedlab run`)", str(source))
     changes = settings_changes(outdir, config)
     if changes and not new_settings:
         shown = "; ".join(changes[:6]) + (f"; … {len(changes) - 6} more" if len(changes) > 6 else "")

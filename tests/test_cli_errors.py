@@ -60,3 +60,9 @@ def test_overrides_may_follow_options(tmp_path):
     _one_error_line(done, "training.max_epoch: unknown key")  # the override was read, and validated
     done = _cli("run", REPO / "configs" / "quickstart.yaml", "--bogus")
     assert done.returncode == 2 and "unrecognized arguments: --bogus" in done.stderr
+
+
+def test_a_reuse_folder_without_results_is_refused_before_anything_runs(tmp_path):
+    done = _cli("run", REPO / "configs" / "quickstart.yaml", "--out", tmp_path / "out", "--reuse", tmp_path / "typo")
+    _one_error_line(done, f"{tmp_path / 'typo'}: no results.db here, so nothing to reuse")
+    assert not (tmp_path / "out").exists()
