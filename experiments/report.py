@@ -31,13 +31,10 @@ def finished_runs(outdir) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else finished.assign(variant="–")
 
 
-def other_settings_runs(outdir) -> int:
-    """Recorded runs that are not runs of the folder's current config (earlier settings)."""
-    store = ResultsStore(outdir)
-    grid = store.grid()
-    if grid is None:
-        return 0
-    return int((~store.frame()["run_id"].isin(set(grid["run_id"]))).sum())
+def other_settings_runs(frame: pd.DataFrame, grid: pd.DataFrame | None) -> int:
+    """Recorded runs (``frame``, all rows) that are not runs of the folder's current config
+    (``grid``; None for folders of release <= 0.2, which have no such list)."""
+    return 0 if grid is None else int((~frame["run_id"].isin(set(grid["run_id"]))).sum())
 
 
 def variant_membership(outdir) -> dict[str, set[str]]:
@@ -421,10 +418,11 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     outdir = Path(outdir)
     store = ResultsStore(outdir)
     frame, grid = store.frame(), store.grid()
+    other_settings = other_settings_runs(frame, grid)
     if grid is not None:
         frame = frame[frame["run_id"].isin(set(grid["run_id"]))]
     failed = int((frame["status"] == "failed").sum()) if not frame.empty else 0
-    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed, other_settings_runs(outdir))
+    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed, other_settings)
     sections = (unit(context) for unit in SECTIONS)
     return [(section.title, section.markdown) for section in sections if section is not None]
 
