@@ -78,6 +78,15 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words_)
 
+    @classmethod
+    def from_words(cls, words: Sequence[str]) -> "Vocabulary":
+        """A vocabulary with this id layout (line i = id i), as a saved model folder stores it."""
+        vocab = cls()
+        vocab.words_ = list(words)
+        vocab.index_ = {w: i for i, w in enumerate(vocab.words_)}
+        vocab.counts_ = Counter()
+        return vocab
+
     def extended(self, words: Iterable[str]) -> "Vocabulary":
         """A copy with ``words`` appended after the fitted ones (counts unchanged: they were not seen
         in training). Used by the open-vocabulary policy for test words that have a pretrained vector."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embedlab.data.text import UNK_ID, tokenize
+from embedlab.data.text import Vocabulary, tokenize
 
 FORMAT = 1
 MANIFEST = "model.json"
@@ -130,8 +130,8 @@ class TrainedModel:
         labels (list[str]): Class names, by label id.
     """
 
-    def __init__(self, keras_model, vocabulary: dict[str, int], manifest: dict):
-        self._model, self._index, self.manifest = keras_model, vocabulary, manifest
+    def __init__(self, keras_model, vocabulary: Vocabulary, manifest: dict):
+        self._model, self._vocab, self.manifest = keras_model, vocabulary, manifest
         self.labels = manifest["labels"]
 
     @classmethod
@@ -169,31 +169,27 @@ class TrainedModel:
             model = keras.saving.load_model(path / "model.keras", compile=False)
         except Exception as exc:  # noqa: BLE001 (any load failure is the folder's fault here)
             raise ModelFolderError(f"{path / 'model.keras'}: does not load ({type(exc).__name__}: {exc})") from None
-        return cls(model, {w: i for i, w in enumerate(words)}, manifest)
+        return cls(model, Vocabulary.from_words(words), manifest)
 
     def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids as the run's test set was encoded, and each text's share of unknown tokens."""
-        m = self.manifest
-        length, offset = m["length"], m["offset"]
-        x = np.zeros((len(texts), length + 2 * offset), dtype=np.int32)
-        unknown = np.zeros(len(texts))
-        for row, text in enumerate(texts):
-            tokens = tokenize(text)
-            ids = [self._index.get(t, UNK_ID) for t in tokens]
-            unknown[row] = ids.count(UNK_ID) / len(ids) if ids else 0.0
-            ids = ids[:length]
-            x[row, offset: offset + len(ids)] = ids
+        """Token ids as the run's test set was encoded (the run's own Vocabulary.encode), and each
+        text's share of tokens the vocabulary does not know."""
+        tokens = [tokenize(text) for text in texts]
+        x = self._vocab.encode(tokens, self.manifest["length"], self.manifest["offset"])
+        known = self._vocab.index_
+        unknown = np.array([sum(t not in known for t in ts) / len(ts) if ts else 0.0 for ts in tokens])
         return x, unknown
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
-        """Class probabilities, ``(len(texts), classes)``, batched as the run evaluated its test set."""
+    def probabilities(self, texts: list[str], x: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities, ``(len(texts), classes)``, batched as the run evaluated its test set
+        (``x``: the texts already encoded)."""
         from embedlab.experiments.train import Batches
         from embedlab.models import import_keras_quietly
 
         import_keras_quietly()
         import tensorflow as tf
 
-        x, _ = self.encode(texts)
+        x = self.encode(texts)[0] if x is None else x
         m = self.manifest
         batches = Batches(tf, m["batching"] == "bucketed", m["min_length"], m["pad_after"])
         data, order = batches.evaluate(x, np.zeros(len(x), dtype=np.int64))
@@ -206,8 +202,8 @@ class TrainedModel:
         texts = [str(t) for t in texts]
         if not texts:
             return []
-        probabilities = self.probabilities(texts)
-        _, unknown = self.encode(texts)
+        x, unknown = self.encode(texts)
+        probabilities = self.probabilities(texts, x)
         return [Prediction(text, self.labels[int(p.argmax())], float(p.max()), float(u))
                 for text, p, u in zip(texts, probabilities, unknown)]
 
