@@ -96,18 +96,42 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
             connection.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind.split(' CHECK')[0]}")
 
 
+LOCK_RETRIES = 5
+
+
+def _locked(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 def _guarded(method):
-    """SQLite and pandas database errors of a store method become one StoreError naming the file."""
+    """SQLite and pandas database errors of a store method become one StoreError naming the file.
+
+    Each method is one transaction, so one that met "database is locked" changed nothing and is
+    retried: SQLite's busy timeout covers most contention, but not all of it (a journal-mode switch
+    or a read snapshot made stale by another writer fails at once), and two runners on one folder
+    must not stop each other.
+    """
     import functools
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
-            raise _explain(self.path, exc) from None
+        for attempt in range(LOCK_RETRIES):
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+                cause = (exc.__cause__ or exc.__context__) if isinstance(exc, pd.errors.DatabaseError) else exc
+                if attempt + 1 < LOCK_RETRIES and _locked(cause):
+                    time.sleep(0.2 * 2 ** attempt)
+                    continue
+                raise _explain(self.path, exc) from None
 
     return wrapper
+
+
+def _has_runs_table(connection: sqlite3.Connection) -> bool:
+    """False for a file another runner has created but not yet given its tables (readers then see
+    an empty store rather than "no such table")."""
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").fetchone() is not None
 
 
 class ResultsStore:
@@ -127,7 +151,29 @@ class ResultsStore:
     def _connect(self) -> sqlite3.Connection:
         self.outdir.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=60)
-        connection.execute("PRAGMA journal_mode=WAL")
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once, by the creator
+            if not self._schema_current(connection):
+                with connection:  # one write transaction: no reader sees half the tables
+                    connection.execute("BEGIN IMMEDIATE")
+                    self._create_schema(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @staticmethod
+    def _schema_current(connection: sqlite3.Connection) -> bool:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"runs", "claims", "grid"} <= tables:
+            return False
+        runs = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
+        claims = {row[1] for row in connection.execute("PRAGMA table_info(claims)")}
+        return set(_COLUMNS) <= runs and "heartbeat" in claims
+
+    @staticmethod
+    def _create_schema(connection: sqlite3.Connection) -> None:
         columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
         connection.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
         _add_missing_columns(connection)
@@ -137,7 +183,6 @@ class ResultsStore:
             connection.execute("ALTER TABLE claims ADD COLUMN heartbeat REAL")  # claims of release <= 0.2
         connection.execute(f"CREATE TABLE IF NOT EXISTS grid ({', '.join(GRID_COLUMNS)}, "
                            "PRIMARY KEY (run_id, variant))")
-        return connection
 
     @_guarded
     def statuses(self) -> dict[str, str]:
@@ -145,6 +190,8 @@ class ResultsStore:
         if not self.path.exists():
             return {}
         with self._read() as connection:
+            if not _has_runs_table(connection):
+                return {}
             return dict(connection.execute("SELECT run_id, status FROM runs"))
 
     @_guarded
@@ -197,6 +244,8 @@ class ResultsStore:
         if not self.path.exists():
             return set()
         with self._read() as connection:
+            if not _has_runs_table(connection):
+                return set()
             rows = connection.execute("SELECT run_id FROM claims WHERE host = ? AND pid = ?",
                                       (socket.gethostname(), os.getpid())).fetchall()
         return {row[0] for row in rows}
@@ -269,6 +318,8 @@ class ResultsStore:
         # Read-only: a report or status never changes the database (an archived results.db in
         # docs/results/ stays byte-identical); columns an older DB lacks are added here as empty.
         with self._read() as connection:
+            if not _has_runs_table(connection):
+                return pd.DataFrame(columns=list(_COLUMNS))
             frame = pd.read_sql_query("SELECT * FROM runs ORDER BY started_at", connection)
         for name in _COLUMNS:
             if name not in frame.columns:
