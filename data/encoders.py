@@ -116,3 +116,45 @@ def numpy_forward(model: MiniLM, input_ids: np.ndarray, mask: np.ndarray) -> np.
         x = _layer_norm(x + dense(hidden, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
     weights = mask[..., None].astype(np.float64)
     return (x * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+
+
+def _features_problem(folder) -> str | None:
+    return None if (folder / "features.npy").stat().st_size > 128 else "features.npy empty"
+
+
+def sentence_features(texts, max_length: int = 128, batch_size: int = 128) -> np.ndarray:
+    """The frozen encoder's mean-pooled sentence embeddings of ``texts``, ``(len(texts), 384)``
+    float32, cached on disk by content (texts, length, encoder, TF thread count), so a grid of the
+    frozen condition runs the encoder once per dataset and then trains only heads.
+
+    Texts are encoded in batches of similar length (each padded to its own longest): padding is
+    masked, so a text's embedding does not depend on its batch (checked against the reference).
+    The TF thread count is in the key because it changes float sums in the last digits.
+    """
+    import hashlib
+    import sys
+
+    import tensorflow as tf
+
+    from embedlab.models.minilm import build_minilm_encoder
+
+    texts = [str(t) for t in texts]
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    digest = hashlib.sha256(json.dumps([MINILM_WHEEL.sha256, max_length, threads, texts]).encode()).hexdigest()[:20]
+    folder = embedlab_home() / "features" / "all-minilm-l6-v2" / digest
+    if verified(folder, _features_problem):
+        return np.load(folder / "features.npy")
+    minilm = load_minilm()
+    print(f"embedlab: encoding {len(texts):,} texts with all-MiniLM-L6-v2 (frozen; cached for later runs)",
+          file=sys.stderr, flush=True)
+    ids, mask = minilm.encode(texts, max_length)
+    encoder = build_minilm_encoder(minilm)
+    order = np.argsort(mask.sum(axis=1), kind="stable")
+    features = np.empty((len(texts), minilm.hidden), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        width = int(mask[rows].sum(axis=1).max())
+        features[rows] = np.asarray(encoder([ids[rows, :width], mask[rows, :width]], training=False))
+    with atomic_dir(folder) as tmp:
+        np.save(tmp / "features.npy", features)
+    return features

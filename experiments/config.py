@@ -375,7 +375,8 @@ class ExperimentConfig(_Section):
 
     @model_validator(mode="after")
     def _combinations(self) -> "ExperimentConfig":
-        if None in self.vectors_axis() and any(m != "rand" for m in self.grid.embedding):
+        word_vector_models = [m for m in self.grid.model if get_family(m).uses_word_vectors]
+        if None in self.vectors_axis() and word_vector_models and any(m != "rand" for m in self.grid.embedding):
             raise ValueError("vectors: null allows only embedding 'rand'; static, non-static and "
                              "multichannel need pretrained vectors")
         for model in self.grid.model:
@@ -385,6 +386,9 @@ class ExperimentConfig(_Section):
                 raise ValueError(f"grid: model {model!r} does not support embedding {unsupported} "
                                  f"(supported: {', '.join(family.modes)})")
             settings = self.model.settings_of(model)
+            if not family.uses_word_vectors and self.training.save_model:
+                raise ValueError(f"training.save_model is not supported for model {model!r} yet (it reads text with "
+                                 "its own tokenizer; a model folder holds the suite's vocabulary)")
             if self.data.max_length < family.min_length(settings):
                 raise ValueError(f"data.max_length {self.data.max_length} is shorter than the shortest input model "
                                  f"{model!r} takes ({family.min_length(settings)} tokens, e.g. the widest filter)")
@@ -465,15 +469,16 @@ class ExperimentConfig(_Section):
             for vectors, model, size, fold, seed, embedding in itertools.product(
                     self.vectors_axis(), self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
                 pretrained = embedding != "rand"
+                own_inputs = not get_family(model).uses_word_vectors  # e.g. an encoder with its own tokenizer
                 runs.append(RunSpec(
-                    experiment=self.name, vectors=vectors,
+                    experiment=self.name, vectors=None if own_inputs else vectors,
                     # settings a condition does not use are reset, so runs that differ only there are one run
                     data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim"}),
                     model=self.model.settings_of(model), embedding_dim=None if pretrained else self.model.embedding_dim,
-                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") else None,
-                    training=self.training_for(vectors), model_name=model, embedding=embedding,
+                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") and not own_inputs else None,
+                    training=self.training_for(None if own_inputs else vectors), model_name=model, embedding=embedding,
                     seed=seed, fold=fold, train_size=size))
-        return runs
+        return list({run.run_id: run for run in runs}.values())  # a model without word vectors: once per vectors
 
     def training_for(self, vectors: str | None) -> TrainingConfig:
         """``training`` with ``precision: auto`` resolved for the embedding width these vectors give."""

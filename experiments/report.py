@@ -178,6 +178,41 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
+def encoder_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+    """Gains of models without word vectors (a sentence encoder: no rand of its own) over every
+    other model's rand runs on the same data, paired by fold and seed like :func:`paired_gains`
+    (whose statistics it reuses): one row per encoder condition and rand baseline, the baseline
+    named in ``vectors`` (rand takes that set's width)."""
+    from embedlab.models.registry import families
+
+    own = {name for name, family in families().items() if not family.uses_word_vectors}
+    runs = with_variant(runs)
+    encoders = runs[runs["model"].isin(own)]
+    rands = runs[(runs["embedding"] == "rand") & ~runs["model"].isin(own)]
+    if encoders.empty or rands.empty:
+        return pd.DataFrame()
+    frames = []
+    for (model, vectors), base in rands.groupby(["model", "vectors"], dropna=False):
+        against = f"{model} rand" + (f" ({vectors} width)" if isinstance(vectors, str) else "")
+        for encoder, treated in encoders.groupby("model"):
+            frames.append(pd.concat([base.assign(model=encoder), treated]).assign(variant="–", vectors=against))
+    return paired_gains(pd.concat(frames, ignore_index=True), metric)
+
+
+def encoder_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
+    gains = encoder_gains(runs, metric)
+    if gains.empty:
+        return ""
+    lines = ["| model | condition | against | dataset | train_size | pairs | gain (pts) | 95% CI | test | p | Holm p |",
+             "|---" * 11 + "|"]
+    for row in gains.itertuples():
+        survives = "**" if pd.notna(row.holm_p) and row.holm_p < 0.05 else ""
+        lines.append(f"| {row.model} | {row.condition} | {row.vectors} | {row.dataset} | {row.train_size:g} "
+                     f"| {row.pairs} | {survives}{row.gain * 100:+.2f}{survives} | {_ci(row.ci_low, row.ci_high)} "
+                     f"| {row.test} | {_p(row.p)} | {_p(row.holm_p)} |")
+    return "\n".join(lines) + "\n"
+
+
 def models_table_markdown(runs: pd.DataFrame, gains: pd.DataFrame, metric: str = "accuracy") -> str:
     """One row per (dataset, vectors, model): rand's mean ± std, each pretrained condition's paired
     gain with its CI (bold: survives Holm), parameters and mean seconds per run."""

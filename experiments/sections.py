@@ -94,6 +94,17 @@ def across_models(ctx: ReportContext) -> Section | None:
     return Section("Across model families", body, figures)
 
 
+def encoders(ctx: ReportContext) -> Section | None:
+    text = tables.encoder_gains_markdown(ctx.runs, ctx.metric)
+    if not text:
+        return None
+    return Section("Sentence encoders against learned embeddings",
+                   "A model that reads text with its own tokenizer (MiniLM) has no rand of its own: each of its "
+                   "conditions (static = frozen encoder, non-static = fine-tuned) is paired by fold/seed with "
+                   "the rand runs of each other model on the same data (statistics as in the paired-gains "
+                   "table; Holm over this table).\n\n" + text)
+
+
 def published(ctx: ReportContext) -> Section | None:
     text = tables.published_markdown(ctx.runs, ctx.metric)
     return Section("Against the published numbers", text) if text else None
@@ -206,6 +217,6 @@ def runs_footer(ctx: ReportContext) -> Section | None:
 
 # Report order. Each entry returns a Section or None.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
-    comparison, across_datasets, across_models, published, gap_to_kim, paired_gains, learning_curve, word_frequency,
-    embedding_spaces, coverage, runs_footer,
+    comparison, across_datasets, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
+    word_frequency, embedding_spaces, coverage, runs_footer,
 ]

@@ -123,6 +123,9 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     train = np.sort(np.concatenate([fit, dev]))
 
     vocab = Vocabulary(min_count=run.data.min_count).fit(tokens[i] for i in train)
+    family = get_family(run.model_name)
+    if not family.uses_word_vectors:
+        return _prepare_own_inputs(run, family, dataset, tokens, vocab, (fit, dev, test))
     longest = max(len(tokens[i]) for i in train)
     shortest = get_family(run.model_name).min_length(run.model)  # a CNN's widest filter
     offset = shortest - 1 if run.data.padding == "kim" else 0
@@ -153,6 +156,23 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
                          test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
                          test_words=test_words, training_vocab_size=training_vocab_size, vectors=vectors,
                          label_names=tuple(dataset.card.classes))
+
+
+def _prepare_own_inputs(run: RunSpec, family, dataset: Dataset, tokens: list[list[str]], vocab: Vocabulary,
+                        split: tuple[np.ndarray, np.ndarray, np.ndarray]) -> PreparedSplit:
+    """The split of a model that reads text its own way (:attr:`ModelFamily.text_inputs`): its
+    inputs for every text of the dataset (memoised in the process), indexed by the run's split. The
+    suite's vocabulary is still fitted on the training split, for the analysis by word frequency."""
+    fit, dev, test = split
+    key = (family.name, run.embedding, repr(run.model), dataset_name(run.data.dataset), len(dataset.texts))
+    if key not in WORKER.text_inputs:
+        WORKER.text_inputs[key] = family.text_inputs(run.model, run.embedding, dataset.texts)
+    x = WORKER.text_inputs[key]
+    labels = dataset.labels
+    return PreparedSplit(x[fit], labels[fit], x[dev], labels[dev], x[test], labels[test], test, vocab,
+                         np.zeros((len(vocab), 0), dtype=np.float32), None, len(dataset.card.classes),
+                         test_words=TestWords.of([tokens[i] for i in test], vocab, None),
+                         training_vocab_size=len(vocab), label_names=tuple(dataset.card.classes))
 
 
 @dataclass(frozen=True)
@@ -374,11 +394,13 @@ class WorkerContext:
     Attributes:
         threads_ (int | None): TF threads the process runs with, once configured.
         trained_vectors (dict): word2vec vectors trained in this process, by settings.
+        text_inputs (dict): inputs of models that read text their own way, by model and dataset.
     """
 
     def __init__(self):
         self.threads_: int | None = None
         self.trained_vectors: dict = {}
+        self.text_inputs: dict = {}
 
     def configure_threads(self, threads: int) -> None:
         """Sizes TF's intra- and inter-op thread pools before TF starts its runtime.
@@ -447,14 +469,16 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     import tensorflow as tf
 
     clock = time.perf_counter()
+    WORKER.configure_threads(run.training.threads)  # before anything starts TF (a frozen encoder may, in prepare)
     prepared = prepared or prepare_split(run)
     timings = {"prepare_seconds": time.perf_counter() - clock}
     clock = time.perf_counter()
-    WORKER.configure_threads(run.training.threads)
     WORKER.seed(run.seed, run.training.deterministic)
     if run.training.precision not in ("float32", "mixed_bfloat16"):
         raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
-    batches = Batches(tf, run.training.batching == "bucketed", *bucket_padding(run, prepared.pad_after))
+    sequences = np.issubdtype(prepared.x_fit.dtype, np.integer)  # not e.g. a frozen encoder's features
+    batching = run.training.batching if sequences else "fixed"
+    batches = Batches(tf, batching == "bucketed", *bucket_padding(run, prepared.pad_after))
     with dtype_policy(keras, run.training.precision):
         model = get_family(run.model_name).build(
             run.model, sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
@@ -505,7 +529,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         for key in ("rarest", "unseen_vectors", "unseen_nowhere", "tokens"):
             predictions[key] = [example[key] for example in prepared.test_words.per_example]
     embeddings = None
-    if run.training.save_embeddings:  # the fine-tuned channel for multichannel
+    if run.training.save_embeddings and get_family(run.model_name).uses_word_vectors:  # multichannel's tuned channel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
         embeddings = {"words": prepared.vocab.words_, "matrix": tables[-1].get_weights()[0]}
     coverage = prepared.coverage
@@ -516,7 +540,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         epochs=epochs, best_epoch=int(stopper.best_epoch) + 1, train_seconds=round(train_seconds, 3),
         n_train=int(len(prepared.y_fit)), n_dev=int(len(prepared.y_dev)), n_test=int(len(prepared.y_test)),
         vocab_size=prepared.training_vocab_size or len(prepared.vocab),
-        sequence_length=int(prepared.x_fit.shape[1]), batching=run.training.batching,
+        sequence_length=int(prepared.x_fit.shape[1]) if sequences else 0, batching=batching,
         precision=run.training.precision,
         labels=json.dumps(list(prepared.label_names)),
         parameters=int(model.count_params()),

@@ -50,5 +50,5 @@ FAMILY = ModelFamily(
     modes=("rand", "static", "non-static"),
     description="bag of embeddings: the mean of the (masked) word vectors, dropout, softmax",
     # Release 0.1 hashed the CNN's default settings into every run's id, this model's included.
-    legacy_identity={"filter_sizes": [3, 4, 5], "num_filters": 100},
+    identity_constants={"filter_sizes": [3, 4, 5], "num_filters": 100},
 )

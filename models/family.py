@@ -41,8 +41,13 @@ class ModelFamily:
             bucketed batches then keep ``min_length`` zeros after every text, so they compute the
             same function as fixed padding. Masked models need none.
         max_length: Longest input it accepts, from its settings (None: any).
-        legacy_identity: Constant settings hashed into its run ids since release 0.1, when every
-            model hashed the CNN's settings; kept so its recorded runs keep their ids.
+        identity_constants: Constants hashed into its run ids beside its settings: the CNN settings
+            release 0.1 hashed into every model's ids (kept so recorded runs keep their ids), or the
+            checksum of a pretrained encoder it loads.
+        text_inputs: ``text_inputs(settings, embedding, texts) -> np.ndarray`` (one row per text)
+            for a model that reads text its own way, e.g. a sub-word encoder with its own tokenizer;
+            such a model uses no word vectors (a run's ``vectors`` is reset to None). None: the
+            suite's vocabulary ids, and the run's word vectors.
     """
 
     name: str
@@ -53,7 +58,8 @@ class ModelFamily:
     min_length: Callable[[Any], int] = lambda settings: 1
     window_padding: bool = False
     max_length: Callable[[Any], int | None] = lambda settings: None
-    legacy_identity: dict[str, Any] = field(default_factory=dict)
+    identity_constants: dict[str, Any] = field(default_factory=dict)
+    text_inputs: Callable[..., Any] | None = None
 
     def build(self, settings: ModelSettings, **inputs):
         """Builds the Keras model of these settings (``inputs``: sequence_length, num_classes,
@@ -62,7 +68,12 @@ class ModelFamily:
 
     def identity(self, settings: ModelSettings) -> dict[str, Any]:
         """The settings as hashed into a run id."""
-        return {**self.legacy_identity, **settings.model_dump(mode="json")}
+        return {**self.identity_constants, **settings.model_dump(mode="json")}
+
+    @property
+    def uses_word_vectors(self) -> bool:
+        """Whether its input is the suite's vocabulary ids, embedded with the run's word vectors."""
+        return self.text_inputs is None
 
     def bucket_padding(self, settings: ModelSettings, pad_after: int = 0) -> tuple[int, int]:
         """``(min_length, pad_after)`` of its length-bucketed batches (see ``window_padding``)."""

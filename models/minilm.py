@@ -2,11 +2,29 @@
 (:mod:`embedlab.data.encoders`): BERT embeddings, 6 post-norm blocks of 12-head self-attention and
 an exact-GELU feed-forward, padding masked, mean pooling. Checked against a NumPy forward pass.
 
-Not yet a model family of the grid (no ``FAMILY``): the frozen-encoder and fine-tuned conditions
-need an input pipeline of the encoder's own WordPiece ids (issue 16, part 2).
+As a model family (``minilm``) it reads text with its own WordPiece tokenizer, so it takes no word
+vectors, and has two conditions: ``static`` (the encoder frozen: its pooled sentence embedding,
+computed once per dataset and cached, feeds the suite's head, so a run trains only the head) and
+``non-static`` (the encoder fine-tuned end to end with the head; give it a small learning rate and
+few epochs). The encoder has no dropout of its own (BERT's 0.1 is left out); the head has the
+suite's dropout and max-norm softmax.
 """
 
 from __future__ import annotations
+
+from pydantic import Field
+
+from embedlab.data.encoders import MINILM_WHEEL
+from embedlab.models.family import ModelFamily, ModelSettings
+
+HIDDEN = 384  # all-MiniLM-L6-v2's width
+
+
+class MiniLMSettings(ModelSettings):
+    """The head's settings (dropout 0.1, as BERT classifiers use) and the WordPiece length."""
+
+    dropout: float = Field(0.1, ge=0, lt=1, description="dropout rate before the softmax layer")
+    max_length: int = Field(128, ge=8, le=512, description="WordPiece tokens per text, [CLS] and [SEP] included")
 
 
 def build_minilm_encoder(minilm, trainable: bool = False):
@@ -75,3 +93,58 @@ def build_minilm_encoder(minilm, trainable: bool = False):
         layer.set_weights([np.asarray(v, dtype=np.float32) for v in values])
     model.trainable = trainable
     return model
+
+
+def minilm_inputs(settings: MiniLMSettings, embedding: str, texts) -> "np.ndarray":
+    """A dataset's inputs: cached frozen sentence embeddings (``static``) or WordPiece ids padded
+    with [PAD] = 0 (``non-static``; batches are then trimmed to their longest text)."""
+    from embedlab.data.encoders import load_minilm, sentence_features
+
+    if embedding == "static":
+        return sentence_features(texts, settings.max_length)
+    return load_minilm().encode(texts, settings.max_length)[0]
+
+
+def build_minilm_classifier(sequence_length: int | None, num_classes: int, embedding_matrix, embedding: str,
+                            dropout: float = 0.1, max_norm: float = 3.0, max_length: int = 128):
+    """The suite's head (dropout, max-norm softmax) on MiniLM's pooled sentence embedding.
+
+    Args:
+        sequence_length (int | None): WordPiece length of ``non-static`` inputs (None: varying).
+        num_classes (int): Output classes.
+        embedding_matrix: Unused (the encoder brings its own embeddings).
+        embedding (str): ``static`` (input: cached frozen features, ``(batch, 384)``) or
+            ``non-static`` (input: WordPiece ids; the encoder is trained with the head).
+        dropout (float): Dropout rate before the output layer.
+        max_norm (float): Max-norm constraint on the output layer's weight vectors.
+        max_length (int): WordPiece length (used when the inputs are made).
+
+    Returns:
+        keras.Model: Uncompiled classifier.
+    """
+    from embedlab.data.encoders import load_minilm
+    from embedlab.models import import_keras_quietly
+    from embedlab.models.embedding import classifier_model
+
+    keras = import_keras_quietly()
+    if embedding == "static":
+        inputs = keras.Input((HIDDEN,), dtype="float32", name="sentence_features")
+        features = inputs
+    elif embedding == "non-static":
+        inputs = keras.Input((sequence_length,), dtype="int32", name="input_ids")
+        mask = keras.layers.Lambda(lambda ids: keras.ops.cast(keras.ops.not_equal(ids, 0), "int32"),
+                                   name="attention_mask_of_ids")(inputs)
+        features = build_minilm_encoder(load_minilm(), trainable=True)([inputs, mask])
+    else:
+        raise ValueError(f"minilm supports embedding static (frozen) and non-static (fine-tuned), not {embedding!r}")
+    return classifier_model(inputs, features, [], embedding_matrix, num_classes, dropout, max_norm,
+                            name=f"minilm_{embedding}")
+
+
+FAMILY = ModelFamily(
+    name="minilm", settings=MiniLMSettings, builder=build_minilm_classifier, modes=("static", "non-static"),
+    description="all-MiniLM-L6-v2 sentence encoder (own WordPiece tokenizer, no word vectors): static = frozen "
+                "(cached features, head only), non-static = fine-tuned end to end",
+    identity_constants={"encoder_sha256": MINILM_WHEEL.sha256},
+    text_inputs=minilm_inputs,
+)

@@ -54,6 +54,24 @@ def test_across_models_compares_each_models_gain(tmp_path):
     assert sections.across_models(ReportContext(runs[runs["model"] == "cnn"], "accuracy", tmp_path, None)) is None
 
 
+def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path):
+    rows = []
+    for fold in range(5):
+        for model, vectors, condition, accuracy in (("cnn", "glove", "rand", 0.75), ("cnn", "w2v", "rand", 0.76),
+                                                     ("cnn", "glove", "static", 0.77),
+                                                     ("minilm", None, "static", 0.78), ("minilm", None, "non-static", 0.85)):
+            rows.append({"model": model, "vectors": vectors, "embedding": condition, "fold": fold, "seed": 0,
+                         "train_size": 1.0, "accuracy": accuracy + 0.002 * fold + (0.001 * fold if model == "minilm" else 0),
+                         "n_train": 8600, "n_dev": 950, "n_test": 1060})
+    runs = pd.DataFrame(rows).assign(dataset="mr", variant="–")
+    section = sections.encoders(ReportContext(runs, "accuracy", tmp_path, None))
+    lines = [line for line in section.markdown.splitlines() if line.startswith("| minilm")]
+    assert len(lines) == 4  # 2 conditions x 2 rand baselines; cnn static is no baseline
+    against_glove = {line.split(" | ")[1]: line for line in lines if "glove width" in line}
+    assert "+3.20" in against_glove["static"] and "+10.20" in against_glove["non-static"]
+    assert sections.encoders(ReportContext(runs[runs["model"] == "cnn"], "accuracy", tmp_path, None)) is None
+
+
 @pytest.mark.slow
 def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     from embedlab.experiments.config import load_config
