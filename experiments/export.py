@@ -68,7 +68,12 @@ def export_run(outdir: str | Path, run_id: str, to: str | Path | None = None, lo
     from embedlab.experiments.config import RunSpec
     from embedlab.experiments.train import WORKER, train_run
 
+    from embedlab.models.registry import get_family
+
     run = RunSpec.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")))
+    if not get_family(run.model_name).uses_word_vectors:
+        raise ExportError(f"{run_dir}: model {run.model_name!r} reads text with its own tokenizer; exporting it "
+                          "is not supported yet (a model folder holds the suite's vocabulary)")
     run = run.model_copy(update={"training": run.training.model_copy(update={"save_model": True})})
     if run.run_id != run_dir.name:
         raise ExportError(f"{run_dir}: its config.yaml gives run id {run.run_id}, not {run_dir.name} (the "

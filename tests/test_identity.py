@@ -29,6 +29,7 @@ CURRENT_IDS = {
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
     'what_embeddings_learn.yaml': '51c5ba990f13',
+    'what_modern_embeddings_learn.yaml': 'c2377d4b1f24',
 }
 
 
