@@ -127,7 +127,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     if not family.uses_word_vectors:
         return _prepare_own_inputs(run, family, dataset, tokens, vocab, (fit, dev, test))
     longest = max(len(tokens[i]) for i in train)
-    shortest = get_family(run.model_name).min_length(run.model)  # a CNN's widest filter
+    shortest = family.min_length(run.model)  # a CNN's widest filter
     offset = shortest - 1 if run.data.padding == "kim" else 0
     length = max(min(longest, run.data.max_length) + 2 * offset, shortest) - 2 * offset
 
