@@ -24,7 +24,7 @@ CURRENT_IDS = {
     'kim2014_protocol.yaml': '413623e03b00',
     'kim2014_table2.yaml': '73369af9b914',
     'kim_gap_mr.yaml': 'c365bc2ccaf5',
-    'modern_embeddings.yaml': 'f5f73649af95',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
+    'modern_embeddings.yaml': '63a6db65aed8',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
     'qi2018_learning_curve.yaml': 'e333e2070d16',
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
