@@ -188,8 +188,21 @@ def word_frequency(ctx: ReportContext) -> Section | None:
 
 
 def embedding_spaces(ctx: ReportContext) -> Section | None:
-    spaces = analysis.spaces_of(ctx.runs, ctx.outdir) if not ctx.runs.empty else {}
-    return Section("What the embedding spaces encode", analysis.spaces_markdown(spaces)) if spaces else None
+    """The saved spaces analysed per vector set (a space is only compared with its own pretrained
+    vectors and the learned spaces of the same grid cell); one sub-block each when there are several."""
+    if ctx.runs.empty:
+        return None
+    blocks = []
+    for vectors, runs in ctx.runs.groupby(ctx.runs["vectors"].fillna("–"), sort=True):
+        spaces = analysis.spaces_of(runs, ctx.outdir)
+        if spaces:
+            blocks.append((vectors, analysis.spaces_markdown(spaces)))
+    if not blocks:
+        return None
+    if len(blocks) == 1:
+        return Section("What the embedding spaces encode", blocks[0][1])
+    return Section("What the embedding spaces encode", "\n".join(
+        f"#### Vectors: {vectors}\n\n" + text.replace("#### ", "##### ") for vectors, text in blocks))
 
 
 def coverage(ctx: ReportContext) -> Section | None:

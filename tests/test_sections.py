@@ -72,6 +72,23 @@ def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path)
     assert sections.encoders(ReportContext(runs[runs["model"] == "cnn"], "accuracy", tmp_path, None)) is None
 
 
+def test_embedding_spaces_are_analysed_per_vector_set(tmp_path, monkeypatch):
+    """Spaces of two vector sets in one grid used to be mixed (the first run of each condition,
+    whatever its vectors); now each set gets its own block."""
+    from embedlab.experiments import analysis
+
+    seen = []
+    monkeypatch.setattr(analysis, "spaces_of", lambda runs, outdir: seen.append(sorted(set(runs["vectors"]))) or {"x": 1})
+    monkeypatch.setattr(analysis, "spaces_markdown", lambda spaces: "#### Nearest neighbours\n")
+    runs = pd.DataFrame({"vectors": ["potion", "wordllama", "potion"], "embedding": ["rand", "static", "static"]})
+    section = sections.embedding_spaces(ReportContext(runs, "accuracy", tmp_path, None))
+    assert seen == [["potion"], ["wordllama"]]
+    assert "#### Vectors: potion" in section.markdown and "##### Nearest neighbours" in section.markdown
+    seen.clear()
+    one = sections.embedding_spaces(ReportContext(runs[runs["vectors"] == "potion"], "accuracy", tmp_path, None))
+    assert one.markdown == "#### Nearest neighbours\n" and seen == [["potion"]]
+
+
 @pytest.mark.slow
 def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     from embedlab.experiments.config import load_config
