@@ -336,6 +336,27 @@ def _matched_rows(vocab: Vocabulary, vectors: Vectors) -> tuple[list[int], list[
     return rows, sources
 
 
+def rand_row_norm(dim: int, half_width: float = 0.25) -> float:
+    """Expected norm of a ``dim``-wide row drawn from U[-a, a]: a·sqrt(d/3)."""
+    return half_width * float(np.sqrt(dim / 3))
+
+
+def rescale_pretrained_rows(matrix: np.ndarray, vocab: Vocabulary, vectors: Vectors, target_norm: float) -> float:
+    """Scales, in place, the rows of ``matrix`` that hold a pretrained vector so their mean norm is
+    ``target_norm``, and returns the factor (apply it to any pretrained row added later).
+
+    Why: Adam moves each weight by about the learning rate per step whatever its scale, so a table
+    whose rows are 30x longer than a rand row (Model2Vec's potion-8M: mean norm 73 against 2.3)
+    barely moves when fine-tuned, and its scale, not its content, then shapes the comparison."""
+    rows, _ = _matched_rows(vocab, vectors)
+    if not rows:
+        return 1.0
+    norms = np.linalg.norm(matrix[rows], axis=1)
+    factor = float(target_norm / max(norms.mean(), 1e-12))
+    matrix[rows] *= factor
+    return factor
+
+
 def vector_coverage(vocab: Vocabulary, vectors: Vectors) -> Coverage:
     """How much of a fitted vocabulary (types and training tokens) the vectors cover.
 

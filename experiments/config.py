@@ -159,6 +159,10 @@ class DataConfig(_Section):
     unknown_init: Literal["kim", "matched"] = Field(
         "kim", description="words without a pretrained vector: kim = U[-0.25, 0.25]; matched = "
                            "U[-a, a] with the pretrained vectors' standard deviation")
+    rescale: Literal["none", "rand"] = Field(
+        "none", description="none: pretrained vectors as they are; rand: scaled (one factor per run) so the "
+                            "mean norm of the vocabulary's pretrained rows is a rand row's, 0.25*sqrt(d/3) "
+                            "(directions and cosines unchanged)")
 
     def resolved(self) -> "DataConfig":
         """These settings with ``protocol`` filled in: as written, else the dataset's own."""
@@ -473,7 +477,8 @@ class ExperimentConfig(_Section):
                 runs.append(RunSpec(
                     experiment=self.name, vectors=None if own_inputs else vectors,
                     # settings a condition does not use are reset, so runs that differ only there are one run
-                    data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim"}),
+                    data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim",
+                                                                       "rescale": "none"}),
                     model=self.model.settings_of(model), embedding_dim=None if pretrained else self.model.embedding_dim,
                     word2vec=self.word2vec if vectors and vectors.startswith("w2v:") and not own_inputs else None,
                     training=self.training_for(None if own_inputs else vectors), model_name=model, embedding=embedding,
@@ -497,6 +502,7 @@ LEGACY_VALUES: dict[tuple[str, str], Any] = {
     ("data", "vocabulary"): "train",
     ("data", "padding"): "end",
     ("data", "unknown_init"): "kim",
+    ("data", "rescale"): "none",
 }
 # Settings that never change a run's result: left out of its id (keeping a model does not retrain it).
 NOT_IN_IDENTITY: set[tuple[str, str]] = {("training", "save_model")}

@@ -65,7 +65,7 @@ def model_files(model, run, prepared, label_names: list[str], metrics: dict, vec
         extra = [w for w in vectors.words[: OPEN_WORDS * 2] if w not in known][:OPEN_WORDS]
         if extra:
             model = _with_extra_rows(keras, model, run, prepared, np.asarray(
-                vectors.matrix[[vectors.index[w] for w in extra]], dtype=np.float32))
+                vectors.matrix[[vectors.index[w] for w in extra]], dtype=np.float32) * np.float32(prepared.vector_scale))
             words += extra
     min_length, pad_after = bucket_padding(run, prepared.pad_after)
     manifest = {

@@ -23,7 +23,7 @@ from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
 from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, is_subword, load_vectors,
-                                   vector_coverage, vectors_ids)
+                                   rand_row_norm, rescale_pretrained_rows, vector_coverage, vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
 from embedlab.experiments.records import RunResult
@@ -57,6 +57,8 @@ class PreparedSplit:
         label_names: Class names by label id.
         training_vocab_size: Size of the vocabulary fitted on the training split (``vocab`` may hold
             test words with a pretrained vector after it, under the open-vocabulary policy).
+        vector_scale: Factor the pretrained rows were scaled by (``data.rescale``); a pretrained
+            row added later (a saved model's open vocabulary) takes it too.
     """
 
     x_fit: np.ndarray
@@ -75,6 +77,7 @@ class PreparedSplit:
     training_vocab_size: int | None = None
     vectors: Vectors | None = None
     label_names: tuple[str, ...] = ()
+    vector_scale: float = 1.0
 
 
 @lru_cache(maxsize=8)
@@ -138,6 +141,9 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     scale = UNKNOWN_SCALE if run.data.unknown_init == "kim" else float(np.sqrt(3) * vectors.std)
     matrix, coverage = build_embedding_matrix(vocab, vectors if use_pretrained else None, dim, seed=run.seed,
                                               unknown_scale=scale)
+    factor = 1.0
+    if use_pretrained and run.data.rescale == "rand":
+        factor = rescale_pretrained_rows(matrix, vocab, vectors, rand_row_norm(dim))
     if not use_pretrained and vectors is not None:
         coverage = vector_coverage(vocab, vectors)  # rand runs report what the vectors would have covered
     test_words = TestWords.of([tokens[i] for i in test], vocab, vectors)
@@ -147,7 +153,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
         # vocabulary, which no training batch touches, so non-static leaves them untuned.
         vocab = vocab.extended(test_words.vectors_only)
         rows = [vectors.index[w] for w in test_words.vectors_only]
-        matrix = np.vstack([matrix, np.asarray(vectors.matrix[rows], dtype=np.float32)])
+        matrix = np.vstack([matrix, np.asarray(vectors.matrix[rows], dtype=np.float32) * np.float32(factor)])
 
     def encode(idx):
         return vocab.encode([tokens[i] for i in idx], length, offset)
@@ -155,7 +161,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
                          test_words=test_words, training_vocab_size=training_vocab_size, vectors=vectors,
-                         label_names=tuple(dataset.card.classes))
+                         label_names=tuple(dataset.card.classes), vector_scale=factor)
 
 
 def _prepare_own_inputs(run: RunSpec, family, dataset: Dataset, tokens: list[list[str]], vocab: Vocabulary,

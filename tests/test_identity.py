@@ -28,6 +28,7 @@ CURRENT_IDS = {
     'qi2018_learning_curve.yaml': 'e333e2070d16',
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
+    'rescaled_vectors.yaml': '19ad9bc0bdb8',
     'what_embeddings_learn.yaml': '51c5ba990f13',
     'what_modern_embeddings_learn.yaml': 'c2377d4b1f24',
 }

@@ -62,3 +62,38 @@ def test_embedding_matrix_rejects_dimension_mismatch(glove50):
     vocab = Vocabulary().fit([["a"]])
     with pytest.raises(ValueError, match="does not match"):
         build_embedding_matrix(vocab, glove50, 100, seed=0)
+
+
+def test_rescaling_gives_pretrained_rows_a_rand_rows_norm_and_keeps_their_directions():
+    from embedlab.data.vectors import VectorsCard, rand_row_norm, rescale_pretrained_rows
+
+    rng = np.random.default_rng(0)
+    words = ["good", "bad", "film"]
+    long_rows = rng.normal(size=(3, 256)).astype(np.float32) * 5  # norms ~80, like potion-8M's 73
+    card = VectorsCard("toy", "toy", "test", "none", "none", 256, 3)
+    vectors = Vectors(card, words, long_rows)
+    vocab = Vocabulary().fit([["good", "bad", "film", "zzqxunseen"]])
+    table, _ = build_embedding_matrix(vocab, vectors, 256, seed=1)
+    unknown_before = table[vocab.index_["zzqxunseen"]].copy()
+    factor = rescale_pretrained_rows(table, vocab, vectors, rand_row_norm(256))
+    rows = [vocab.index_[w] for w in words]
+    assert rand_row_norm(256) == pytest.approx(np.linalg.norm(rng.uniform(-0.25, 0.25, (20000, 256)), axis=1).mean(), rel=0.01)
+    assert np.linalg.norm(table[rows], axis=1).mean() == pytest.approx(rand_row_norm(256), rel=1e-5)
+    np.testing.assert_allclose(table[rows], long_rows * factor, rtol=1e-5)  # same directions
+    np.testing.assert_array_equal(table[vocab.index_["zzqxunseen"]], unknown_before)  # random rows untouched
+    assert not table[0].any()
+
+
+def test_rescale_keeps_existing_run_ids_and_rand_runs_ignore_it(write_config):
+    from embedlab.experiments.config import load_config
+
+    text = """\
+        name: scale
+        data: {dataset: mr, protocol: holdout}
+        grid: {model: [cnn], embedding: [rand, static]}
+    """
+    plain = load_config(write_config(text)).runs()
+    scaled = load_config(write_config(text.replace("protocol: holdout", "protocol: holdout, rescale: rand"), "b.yaml")).runs()
+    explicit = load_config(write_config(text.replace("protocol: holdout", "protocol: holdout, rescale: none"), "c.yaml")).runs()
+    assert [r.run_id for r in plain] == [r.run_id for r in explicit]  # the default leaves ids alone
+    assert plain[0].run_id == scaled[0].run_id and plain[1].run_id != scaled[1].run_id  # rand shared, static not
