@@ -78,7 +78,14 @@ def settings_changes(outdir: Path, config: ExperimentConfig) -> list[str]:
     new = _flat({k: v for k, v in config.model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
     ignored = {".".join(key) for key in NOT_IN_IDENTITY}  # e.g. save_model: the same runs, kept or not
     return [f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
-            for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key) and key not in ignored]
+            for key in sorted(set(old) | set(new))
+            if old.get(key) != new.get(key) and key not in ignored and not _variant_grid_axis(key)]
+
+
+def _variant_grid_axis(key: str) -> bool:
+    """``variants.NAME.grid.AXIS``: a variant's grid axis, which (like the config's own) adds or
+    removes runs of the same settings."""
+    return key.startswith("variants.") and ".grid." in key[len("variants."):]
 
 
 def _now() -> str:

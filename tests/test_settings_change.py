@@ -8,7 +8,7 @@ from embedlab.experiments.report import report_markdown
 from embedlab.experiments.runner import SettingsChangedError, run_grid
 from embedlab.experiments.status import grid_status
 
-pytestmark = pytest.mark.slow  # trains models
+
 
 GRID = """\
     name: mix
@@ -19,6 +19,7 @@ GRID = """\
 """
 
 
+@pytest.mark.slow  # trains models
 def test_changed_settings_are_refused_or_kept_apart(write_config, tmp_path):
     out = tmp_path / "out"
     run_grid(load_config(write_config(GRID)), out, executor="local")
@@ -45,6 +46,7 @@ def test_changed_settings_are_refused_or_kept_apart(write_config, tmp_path):
     assert "4 runs: 4 finished, 0 failed, 0 running, 0 pending" in status
 
 
+@pytest.mark.slow  # trains models
 def test_reuse_copies_runs_with_the_same_id_from_another_folder(write_config, tmp_path):
     first = tmp_path / "first"
     run_grid(load_config(write_config(GRID)), first, executor="local")
@@ -57,3 +59,26 @@ def test_reuse_copies_runs_with_the_same_id_from_another_folder(write_config, tm
     b = ResultsStore(tmp_path / "second").frame().set_index("run_id")["accuracy"]
     assert (b.loc[a.index] == a).all() and len(b) == 6
     assert all((tmp_path / "second" / "runs" / run_id / "predictions.csv").exists() for run_id in b.index)
+
+
+@pytest.mark.parametrize("change, refused", [
+    ("grid.fold: [0, 1]", False),          # a variant's grid axis: more or fewer runs, same settings
+    ("training.max_epochs: 2", True),      # a variant's setting: other settings
+])
+def test_a_variants_grid_axis_is_not_a_settings_change(write_config, tmp_path, change, refused):
+    import yaml
+
+    from embedlab.experiments.runner import settings_changes
+
+    text = """\
+        name: grow
+        data: {dataset: mr, protocol: cv, folds: 10}
+        grid: {model: [cnn], embedding: [rand]}
+        variants:
+          base: {}
+          few: {CHANGE}
+    """
+    before = load_config(write_config(text.replace("CHANGE", "grid.fold: [0]")))
+    (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(before.model_dump(mode="json"), sort_keys=False))
+    after = load_config(write_config(text.replace("CHANGE", change), "after.yaml"))
+    assert bool(settings_changes(tmp_path, after)) == refused
