@@ -95,7 +95,7 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
             gain = row["mean"] - base if condition != "rand" and base is not None else None
             cells.append(_cell(row["mean"], row["std"], int(row["count"]), gain))
         values = dict(zip(GROUP_KEYS, group))
-        label = [f"{values[k]:g}" if k == "train_size" else str(values[k]) for k in keys]
+        label = [f"{values[k]:g}" if k == "train_size" else "–" if pd.isna(values[k]) else str(values[k]) for k in keys]
         counts = "/".join(str(int(by_condition.loc[c, "count"])) for c in conditions if c in by_condition.index)
         lines.append("| " + " | ".join([*label, *cells, counts]) + " |")
     return "\n".join(lines) + "\n"
@@ -191,9 +191,19 @@ def encoder_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     rands = runs[(runs["embedding"] == "rand") & ~runs["model"].isin(own)]
     if encoders.empty or rands.empty:
         return pd.DataFrame()
-    frames = []
+    # rand runs of two vector sets of one width are the same training (rand reads no vector): one
+    # baseline, named after both, so Holm does not count it twice
+    baselines: dict[tuple, tuple[str, list[str], pd.DataFrame]] = {}
     for (model, vectors), base in rands.groupby(["model", "vectors"], dropna=False):
-        against = f"{model} rand" + (f" ({vectors} width)" if isinstance(vectors, str) else "")
+        key = (model, tuple(base.sort_values(["dataset", "train_size", "seed", "fold"])[metric].round(6)))
+        named = [vectors] if isinstance(vectors, str) else []
+        if key in baselines:
+            baselines[key][1].extend(named)
+        else:
+            baselines[key] = (model, named, base)
+    frames = []
+    for model, names, base in baselines.values():
+        against = f"{model} rand" + (f" ({' / '.join(names)} width)" if names else "")
         for encoder, treated in encoders.groupby("model"):
             frames.append(pd.concat([base.assign(model=encoder), treated]).assign(variant="–", vectors=against))
     return paired_gains(pd.concat(frames, ignore_index=True), metric)

@@ -58,6 +58,7 @@ def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path)
     rows = []
     for fold in range(5):
         for model, vectors, condition, accuracy in (("cnn", "glove", "rand", 0.75), ("cnn", "w2v", "rand", 0.76),
+                                                     ("cnn", "potion", "rand", 0.76),  # same training as w2v's
                                                      ("cnn", "glove", "static", 0.77),
                                                      ("minilm", None, "static", 0.78), ("minilm", None, "non-static", 0.85)):
             rows.append({"model": model, "vectors": vectors, "embedding": condition, "fold": fold, "seed": 0,
@@ -66,7 +67,8 @@ def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path)
     runs = pd.DataFrame(rows).assign(dataset="mr", variant="–")
     section = sections.encoders(ReportContext(runs, "accuracy", tmp_path, None))
     lines = [line for line in section.markdown.splitlines() if line.startswith("| minilm")]
-    assert len(lines) == 4  # 2 conditions x 2 rand baselines; cnn static is no baseline
+    assert len(lines) == 4  # 2 conditions x 2 distinct rand baselines; cnn static is no baseline
+    assert sum("(potion / w2v width)" in line for line in lines) == 2
     against_glove = {line.split(" | ")[1]: line for line in lines if "glove width" in line}
     assert "+3.20" in against_glove["static"] and "+10.20" in against_glove["non-static"]
     assert sections.encoders(ReportContext(runs[runs["model"] == "cnn"], "accuracy", tmp_path, None)) is None
