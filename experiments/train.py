@@ -484,9 +484,10 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
     sequences = np.issubdtype(prepared.x_fit.dtype, np.integer)  # not e.g. a frozen encoder's features
     batching = run.training.batching if sequences else "fixed"
-    batches = Batches(tf, batching == "bucketed", *bucket_padding(run, prepared.pad_after))
+    family = get_family(run.model_name)
+    batches = Batches(tf, batching == "bucketed", *family.bucket_padding(run.model, prepared.pad_after))
     with dtype_policy(keras, run.training.precision):
-        model = get_family(run.model_name).build(
+        model = family.build(
             run.model, sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
             num_classes=prepared.num_classes, embedding_matrix=prepared.matrix, embedding=run.embedding)
     model.compile(optimizer=_optimizer(keras, run.training.optimizer, run.training.learning_rate,
@@ -535,7 +536,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         for key in ("rarest", "unseen_vectors", "unseen_nowhere", "tokens"):
             predictions[key] = [example[key] for example in prepared.test_words.per_example]
     embeddings = None
-    if run.training.save_embeddings and get_family(run.model_name).uses_word_vectors:  # multichannel's tuned channel
+    if run.training.save_embeddings and family.uses_word_vectors:  # multichannel's tuned channel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
         embeddings = {"words": prepared.vocab.words_, "matrix": tables[-1].get_weights()[0]}
     coverage = prepared.coverage
