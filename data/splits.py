@@ -22,9 +22,18 @@ def kfold_split(labels: np.ndarray, folds: int, fold: int, seed: int) -> tuple[n
     return train, test
 
 
-def official_split(split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The dataset's own train/test split."""
-    return np.flatnonzero(split == "train"), np.flatnonzero(split == "test")
+def official_split(split: np.ndarray, phrases: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The dataset's own ``(train, dev, test)``; ``dev`` is None where the dataset has none.
+
+    Args:
+        split (np.ndarray): Each example's split: ``train``, ``dev``, ``test`` or ``train_phrase``
+            (SST: a labelled phrase of a training tree, trained on instead of the sentences).
+        phrases (bool): Train on the ``train_phrase`` examples rather than the ``train`` sentences.
+    """
+    train = np.flatnonzero(split == ("train_phrase" if phrases else "train"))
+    dev = np.flatnonzero(split == "dev")
+    return train, (dev if len(dev) else None), np.flatnonzero(split == "test")
 
 
 def subsample(indices: np.ndarray, labels: np.ndarray, size: float | int, seed: int) -> np.ndarray:

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from embedlab.data.fetch import FetchError
+from embedlab.data.kim2014 import DataFileError
 
 EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -414,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     try:
         return args.handler(args)
-    except (ConfigError, FetchError, MissingDependencyError, SettingsChangedError, StoreError) as exc:
+    except (ConfigError, DataFileError, FetchError, MissingDependencyError, SettingsChangedError,
+            StoreError) as exc:
         print(f"embedlab: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a folder that cannot be written, a full disk, a file that went away

@@ -19,7 +19,8 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo,
                       create_model, field_validator, model_validator)
 
-from embedlab.data.datasets import dataset_card, dataset_fingerprint, dataset_ids, load_dataset
+from embedlab.data.datasets import (dataset_card, dataset_fingerprint, dataset_ids, load_dataset,
+                                     trains_on_phrases)
 from embedlab.data.vectors import vectors_card, vectors_fingerprint, vectors_ids
 from embedlab.data.word2vec import parse_w2v_id
 
@@ -159,17 +160,24 @@ class DataConfig(_Section):
     unknown_init: Literal["kim", "matched"] = Field(
         "kim", description="words without a pretrained vector: kim = U[-0.25, 0.25]; matched = "
                            "U[-a, a] with the pretrained vectors' standard deviation")
+    training_examples: Literal["sentences", "phrases"] | None = Field(
+        None, description="what a dataset with labelled phrases (SST-1, SST-2) trains on: phrases = every distinct "
+                          "labelled phrase of the training trees (Kim 2014), sentences = the training sentences; "
+                          "null (default): phrases where the dataset has them. Dev and test are sentences either way")
     rescale: Literal["none", "rand"] = Field(
         "none", description="none: pretrained vectors as they are; rand: scaled (one factor per run) so the "
                             "mean norm of the vocabulary's pretrained rows is a rand row's, 0.25*sqrt(d/3) "
                             "(directions and cosines unchanged)")
 
     def resolved(self) -> "DataConfig":
-        """These settings with ``protocol`` filled in: as written, else the dataset's own."""
-        if self.protocol is not None:
-            return self
-        own = dataset_card(self.dataset).protocol if isinstance(self.dataset, str) else "cv"
-        return self.model_copy(update={"protocol": own})
+        """These settings with ``protocol`` and ``training_examples`` filled in: as written, else the
+        dataset's own (a dataset without phrases trains on sentences whatever is asked)."""
+        phrases = isinstance(self.dataset, str) and trains_on_phrases(self.dataset)
+        examples = (self.training_examples or "phrases") if phrases else "sentences"
+        protocol = self.protocol
+        if protocol is None:
+            protocol = dataset_card(self.dataset).protocol if isinstance(self.dataset, str) else "cv"
+        return self.model_copy(update={"protocol": protocol, "training_examples": examples})
 
     def for_dataset(self, dataset: str) -> "DataConfig":
         """These settings for another dataset of a ``grid.dataset`` axis, resolved for it."""
@@ -187,6 +195,10 @@ class DataConfig(_Section):
         if self.protocol == "official" and (isinstance(self.dataset, UserDatasetConfig)
                                             or dataset_card(self.dataset).protocol != "official"):
             raise ValueError(f"dataset {self.dataset!r} has no official test split; use protocol cv or holdout")
+        if self.protocol not in (None, "official") and isinstance(self.dataset, str) \
+                and trains_on_phrases(self.dataset):
+            raise ValueError(f"dataset {self.dataset!r} has official train/dev/test sentences and training phrases; "
+                             "use protocol official (or leave protocol unset)")
         return self
 
 
@@ -260,6 +272,10 @@ class GridConfig(_Section):
     embedding: list[Literal["rand", "static", "non-static", "multichannel"]] = Field(min_length=1)
     seed: list[int] = Field(default_factory=lambda: [0], min_length=1)
     fold: list[int] | None = Field(None, min_length=1)
+    seeds_on_one_split: list[int] | None = Field(
+        None, min_length=1, description="seeds for the datasets of the grid evaluated on one split (official or "
+                                        "holdout), where seeds are the only repetition; null: grid.seed. Kim's "
+                                        "Table 2: one seed per CV fold, five on SST's and TREC's official splits")
     train_size: list[float] | None = Field(None, min_length=1)
     dataset: list[str] | None = Field(None, min_length=1, description="overrides data.dataset")
     vectors: list[str] | None = Field(None, min_length=1, description="overrides vectors")
@@ -287,7 +303,7 @@ class GridConfig(_Section):
             return None
         return [_resolve_vectors_ref(v, (info.context or {}).get("base_dir")) for v in value]
 
-    @field_validator("seed", "fold")
+    @field_validator("seed", "fold", "seeds_on_one_split")
     @classmethod
     def _non_negative(cls, value: list[int] | None) -> list[int] | None:
         if value is not None and any(v < 0 for v in value):
@@ -470,8 +486,9 @@ class ExperimentConfig(_Section):
         for data in self.data_axis():
             folds = self.grid.fold if self.grid.fold is not None else (
                 list(range(data.folds)) if data.protocol == "cv" else [None])
+            seeds = self.grid.seed if data.protocol == "cv" else (self.grid.seeds_on_one_split or self.grid.seed)
             for vectors, model, size, fold, seed, embedding in itertools.product(
-                    self.vectors_axis(), self.grid.model, sizes, folds, self.grid.seed, self.grid.embedding):
+                    self.vectors_axis(), self.grid.model, sizes, folds, seeds, self.grid.embedding):
                 pretrained = embedding != "rand"
                 own_inputs = not get_family(model).uses_word_vectors  # e.g. an encoder with its own tokenizer
                 runs.append(RunSpec(
@@ -503,6 +520,7 @@ LEGACY_VALUES: dict[tuple[str, str], Any] = {
     ("data", "padding"): "end",
     ("data", "unknown_init"): "kim",
     ("data", "rescale"): "none",
+    ("data", "training_examples"): "sentences",
 }
 # Settings that never change a run's result: left out of its id (keeping a model does not retrain it).
 NOT_IN_IDENTITY: set[tuple[str, str]] = {("training", "save_model")}

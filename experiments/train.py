@@ -97,10 +97,12 @@ def split_indices(run: RunSpec, labels: np.ndarray, official: np.ndarray | None
     pool = np.arange(len(labels))
     if run.data.subsample is not None:
         pool = subsample(pool, labels, run.data.subsample, run.data.split_seed)
+    official_dev = None
     if run.data.protocol == "official":
-        train, test = official_split(official)
+        train, official_dev, test = official_split(official, phrases=run.data.training_examples == "phrases")
         if run.data.subsample is not None:
             train, test = np.intersect1d(train, pool), np.intersect1d(test, pool)
+            official_dev = None if official_dev is None else np.intersect1d(official_dev, pool)
     elif run.data.protocol == "cv":
         train, test = kfold_split(labels[pool], run.data.folds, run.fold, run.data.split_seed)
         train, test = pool[train], pool[test]
@@ -109,6 +111,8 @@ def split_indices(run: RunSpec, labels: np.ndarray, official: np.ndarray | None
         train, test = pool[train], pool[test]
     if run.train_size < 1.0:
         train = subsample(train, labels, run.train_size, run.seed)
+    if official_dev is not None:  # the dataset's own dev set (SST); else a seeded share of train
+        return train, official_dev, test
     fit, dev = dev_split(train, labels, run.training.dev_fraction, run.seed)
     return fit, dev, test
 

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # sha256 over the sorted run ids of each shipped config, as release 0.1 computed them (checked
 # against a checkout of 4f13f8f). With v0.1's settings written out, today's code must give the same.
-V01_IDS = {"kim2014_table2.yaml": "a185929285cd", "qi2018_learning_curve.yaml": "90a6cc3dbb19",
+V01_IDS = {"binary_table2.yaml": "a185929285cd", "qi2018_learning_curve.yaml": "90a6cc3dbb19",
            "quickstart.yaml": "57b52e8aac13", "what_embeddings_learn.yaml": "bded07223917"}
 
 
@@ -22,7 +22,8 @@ V01_IDS = {"kim2014_table2.yaml": "a185929285cd", "qi2018_learning_curve.yaml": 
 CURRENT_IDS = {
     'architectures.yaml': '694a21d843f3',
     'kim2014_protocol.yaml': '413623e03b00',
-    'kim2014_table2.yaml': '73369af9b914',
+    'binary_table2.yaml': '73369af9b914',  # release 0.3's kim2014_table2, renamed: ids kept
+    'kim2014_table2.yaml': '34ab8c5728be',  # Kim's seven datasets (release 0.4)
     'kim_gap_mr.yaml': 'c365bc2ccaf5',
     'modern_embeddings.yaml': '63a6db65aed8',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
     'qi2018_learning_curve.yaml': 'e333e2070d16',
@@ -47,7 +48,7 @@ def test_v01_settings_keep_v01_run_ids(name):
     raw.pop("variants", None)
     if name == "what_embeddings_learn.yaml":  # the vectors 0.1 shipped; since 0.2 both use Kim's word2vec
         raw["vectors"] = "glove-6b-50d"
-    if name == "kim2014_table2.yaml":
+    if name == "binary_table2.yaml":  # release 0.3's kim2014_table2, renamed
         raw["grid"]["vectors"] = ["glove-6b-100d-wink", "glove-6b-50d"]
     config = ExperimentConfig.model_validate(raw, context={"base_dir": path.parent})
     assert _digest(config) == V01_IDS[name]
