@@ -85,7 +85,7 @@ def parse_tree(line: str, source: str, number: int) -> list[tuple[str, int]]:
     finished = False
     while position < len(tokens):
         token = tokens[position]
-        if finished:
+        if finished and token != ")":
             raise DataFileError(f"{source}: line {number}: text after the tree's closing bracket")
         if token == "(":
             label = tokens[position + 1] if position + 1 < len(tokens) else ""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from embedlab.experiments.published import KIM_2014_TABLE2, KIM_2014_MR, KIM_COLUMN
 from embedlab.experiments.store import ResultsStore
 
 CONDITION_ORDER = ["rand", "static", "non-static", "multichannel"]
@@ -274,9 +275,6 @@ def coverage_markdown(runs: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-KIM_2014_MR = {"rand": 0.761, "static": 0.810, "non-static": 0.815, "multichannel": 0.811}
-
-
 def published_markdown(runs: pd.DataFrame, metric: str) -> str:
     """Kim (2014)'s MR row next to ours, where the dataset and model match."""
     mr = runs[(runs["dataset"] == "mr") & (runs["model"] == "cnn") & (runs["train_size"] == 1.0)]
@@ -390,9 +388,10 @@ def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str
                 key = (model, vectors, condition, dataset)
                 cells.append(_cell(*rows.loc[key], gain=None) if key in rows.index else "–")
             lines.append(f"| {model} | {vectors} | {condition} | " + " | ".join(cells) + " |")
-    if "mr" in datasets:
+    if any(d in KIM_COLUMN for d in datasets):
         for condition in (c for c in CONDITION_ORDER if c in set(full["embedding"])):
-            cells = [f"{KIM_2014_MR[condition] * 100:.1f}" if d == "mr" else "–" for d in datasets]
+            cells = [f"{KIM_2014_TABLE2[KIM_COLUMN[d]][condition] * 100:.1f}" if d in KIM_COLUMN else "–"
+                     for d in datasets]
             lines.append(f"| Kim 2014 CNN | word2vec 300d | {condition} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from embedlab.experiments import analysis
 from embedlab.experiments import report as tables
+from embedlab.experiments.published import kim_table2_markdown
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def across_datasets(ctx: ReportContext) -> Section | None:
     if not by_dataset:
         return None
     body = ("test " + ctx.metric.replace("_", "-") + " (%), mean ± std over folds/seeds, all training data; "
-            "Kim's rows are his published CNN results (MR only here).\n\n" + by_dataset)
+            "Kim's rows are his published CNN results (on his datasets).\n\n" + by_dataset)
     figures = []
     if ctx.figures_dir is not None:
         full = ctx.runs[ctx.runs["train_size"] == 1.0]
@@ -108,6 +109,11 @@ def encoders(ctx: ReportContext) -> Section | None:
 def published(ctx: ReportContext) -> Section | None:
     text = tables.published_markdown(ctx.runs, ctx.metric)
     return Section("Against the published numbers", text) if text else None
+
+
+def kim_table2(ctx: ReportContext) -> Section | None:
+    text = kim_table2_markdown(ctx.runs, ctx.metric, ctx.outdir)
+    return Section("Kim (2014), Table 2: ours beside his", text) if text else None
 
 
 def gap_to_kim(ctx: ReportContext) -> Section | None:
@@ -230,6 +236,6 @@ def runs_footer(ctx: ReportContext) -> Section | None:
 
 # Report order. Each entry returns a Section or None.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
-    comparison, across_datasets, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
+    comparison, across_datasets, kim_table2, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
     word_frequency, embedding_spaces, coverage, runs_footer,
 ]
