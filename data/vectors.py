@@ -357,6 +357,21 @@ def rescale_pretrained_rows(matrix: np.ndarray, vocab: Vocabulary, vectors: Vect
     return factor
 
 
+def row_norms(matrix: np.ndarray, vocab: Vocabulary, vectors: Vectors | None) -> tuple[float | None, float | None]:
+    """Mean norm of the initial table's rows with a pretrained vector, and of its random rows.
+
+    The scale the model starts from: Kim drew unknown words "so that they have the same variance as
+    the pre-trained vectors", but a unit-normalised set (his word2vec subset: norm 1.0) starts 2.5x
+    smaller than its U[-0.25, 0.25] rows at 300 d. The padding row is left out. Returns
+    ``(known, random)``, None where the table has no such row.
+    """
+    known, _ = _matched_rows(vocab, vectors) if vectors is not None else ([], [])
+    random_rows = np.setdiff1d(np.arange(1, len(matrix)), known)
+    norms = np.linalg.norm(matrix, axis=1)
+    return (float(norms[known].mean()) if known else None,
+            float(norms[random_rows].mean()) if len(random_rows) else None)
+
+
 def vector_coverage(vocab: Vocabulary, vectors: Vectors) -> Coverage:
     """How much of a fitted vocabulary (types and training tokens) the vectors cover.
 

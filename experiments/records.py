@@ -36,6 +36,9 @@ class RunResult:
             resolved: in the training vocabulary, only in the vectors, in neither.
         coverage_hits, coverage_misses, coverage_type_share, coverage_token_share: The vectors'
             coverage of the training vocabulary (None without vectors).
+        known_row_norm, random_row_norm: Mean norm of the initial embedding table's rows with a
+            pretrained vector (after ``data.rescale``) and of its randomly drawn rows (a rand run's
+            every row; a pretrained run's words without a vector): the scale training starts from.
         history: Per-epoch rows (``history.csv``).
         predictions: Per test example columns (``predictions.csv``).
         timings: Seconds per phase (prepare, build, fit, predict), in ``metrics.json``.
@@ -67,6 +70,8 @@ class RunResult:
     coverage_misses: int | None = None
     coverage_type_share: float | None = None
     coverage_token_share: float | None = None
+    known_row_norm: float | None = None
+    random_row_norm: float | None = None
     history: list[dict] = field(default_factory=list, metadata=_PAYLOAD)
     predictions: dict[str, list] = field(default_factory=dict, metadata=_PAYLOAD)
     timings: dict[str, float] = field(default_factory=dict, metadata=_PAYLOAD)

@@ -267,12 +267,40 @@ def coverage_markdown(runs: pd.DataFrame) -> str:
     table = with_vectors.groupby(["dataset", "vectors"]).agg(
         vocab=("vocab_size", "mean"), hits=("coverage_hits", "mean"), misses=("coverage_misses", "mean"),
         types=("coverage_type_share", "mean"), tokens=("coverage_token_share", "mean")).reset_index()
-    lines = ["| dataset | vectors | vocabulary | with vector | random init | type coverage | token coverage |",
-             "|---|---|---|---|---|---|---|"]
+    header = "| dataset | vectors | vocabulary | with vector | random init | type coverage | token coverage |"
+    norms = _row_norms(runs) if "known_row_norm" in runs.columns else None
+    if norms is not None:
+        header += " mean row norm: pretrained / unknown / rand |"
+    lines = [header, "|---" * header.count(" |") + "|"]
     for row in table.itertuples():
-        lines.append(f"| {row.dataset} | {row.vectors} | {row.vocab:,.0f} | {row.hits:,.0f} | {row.misses:,.0f} "
-                     f"| {row.types * 100:.1f}% | {row.tokens * 100:.1f}% |")
-    return "\n".join(lines) + "\n"
+        line = (f"| {row.dataset} | {row.vectors} | {row.vocab:,.0f} | {row.hits:,.0f} | {row.misses:,.0f} "
+                f"| {row.types * 100:.1f}% | {row.tokens * 100:.1f}% |")
+        if norms is not None:
+            line += f" {norms.get((row.dataset, row.vectors), '–')} |"
+        lines.append(line)
+    note = ("\nMean row norm of the initial table (runs recorded since release 0.4): rows with a pretrained "
+            "vector (after `data.rescale`), rows drawn at random for words without one, and a rand run's "
+            "rows; Kim's rule gives the three one scale.\n") if norms else ""
+    return "\n".join(lines) + "\n" + note
+
+
+def _row_norms(runs: pd.DataFrame) -> dict | None:
+    """``(dataset, vectors) → "known / unknown / rand"`` mean row norms, per rescale setting where
+    a grid mixes them."""
+    recorded = runs.dropna(subset=["random_row_norm"])
+    if recorded.empty:
+        return None
+
+    def distinct(rows, column):  # one value per setting (e.g. data.rescale none and rand: "1.0, 2.5")
+        values = sorted(set(rows[column].dropna().round(1)))
+        return ", ".join(f"{v:.1f}" for v in values) or "–"
+
+    cells = {}
+    for key, rows in recorded.groupby(["dataset", "vectors"]):
+        pretrained, rand = rows[rows["embedding"] != "rand"], rows[rows["embedding"] == "rand"]
+        cells[key] = " / ".join([distinct(pretrained, "known_row_norm"), distinct(pretrained, "random_row_norm"),
+                                 distinct(rand, "random_row_norm")])
+    return cells
 
 
 def published_markdown(runs: pd.DataFrame, metric: str) -> str:

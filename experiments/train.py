@@ -23,7 +23,7 @@ from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
 from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, is_subword, load_vectors,
-                                   rand_row_norm, rescale_pretrained_rows, vector_coverage, vectors_ids)
+                                   rand_row_norm, rescale_pretrained_rows, row_norms, vector_coverage, vectors_ids)
 from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
                                     train_word2vec, wikitext2_sentences)
 from embedlab.experiments.records import RunResult
@@ -78,6 +78,7 @@ class PreparedSplit:
     vectors: Vectors | None = None
     label_names: tuple[str, ...] = ()
     vector_scale: float = 1.0
+    row_norms: tuple[float | None, float | None] = (None, None)
 
 
 @lru_cache(maxsize=8)
@@ -148,6 +149,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     factor = 1.0
     if use_pretrained and run.data.rescale == "rand":
         factor = rescale_pretrained_rows(matrix, vocab, vectors, rand_row_norm(dim))
+    norms = row_norms(matrix, vocab, vectors if use_pretrained else None)
     if not use_pretrained and vectors is not None:
         coverage = vector_coverage(vocab, vectors)  # rand runs report what the vectors would have covered
     test_words = TestWords.of([tokens[i] for i in test], vocab, vectors)
@@ -165,7 +167,7 @@ def prepare_split(run: RunSpec) -> PreparedSplit:
     return PreparedSplit(encode(fit), labels[fit], encode(dev), labels[dev], encode(test), labels[test],
                          test, vocab, matrix, coverage, len(dataset.card.classes), pad_after=offset,
                          test_words=test_words, training_vocab_size=training_vocab_size, vectors=vectors,
-                         label_names=tuple(dataset.card.classes), vector_scale=factor)
+                         label_names=tuple(dataset.card.classes), vector_scale=factor, row_norms=norms)
 
 
 def _prepare_own_inputs(run: RunSpec, family, dataset: Dataset, tokens: list[list[str]], vocab: Vocabulary,
@@ -558,6 +560,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         trainable_parameters=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         **(prepared.test_words.counts() if prepared.test_words is not None else {}),
         **({f"coverage_{k}": v for k, v in coverage.as_dict().items()} if coverage is not None else {}),
+        known_row_norm=_rounded(prepared.row_norms[0]), random_row_norm=_rounded(prepared.row_norms[1]),
         history=history_rows, predictions=predictions, embeddings=embeddings,
         timings={k: round(v, 4) for k, v in timings.items()})
     if run.training.save_model:
@@ -567,6 +570,10 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
             model, run, prepared, list(prepared.label_names), result.values(), prepared.vectors))
     keras.backend.clear_session()
     return result
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _StopOnNonFiniteLoss(keras):
