@@ -57,7 +57,11 @@ def _records(path: Path, text: str, fmt: str) -> list[tuple[int, dict]]:
                 raise UserDataError(f"{path}: line {number}: expected a JSON object per line")
             out.append((number, record))
         return out
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
+    # A long review is a legitimate field: no field can be longer than the file, whatever the csv
+    # module's default limit (128 KB). newline="": CR-only, LF and CRLF line ends all end a row (and
+    # a line break inside a quoted field is kept), as when csv reads a file opened with newline="".
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     try:
         return [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
@@ -128,6 +132,20 @@ def describe_user_dataset(dataset: Dataset) -> str:
     line = f"{dataset.card.origin}: {counts['total']:,} examples ({per_class})"
     dropped = dataset.meta.get("dropped_lines") or []
     if dropped:
-        shown = ", ".join(map(str, dropped[:10])) + (f", … {len(dropped) - 10} more" if len(dropped) > 10 else "")
-        line += f"; {len(dropped)} row(s) without text or label dropped (line {shown})"
+        line += f"; {len(dropped)} row(s) without text or label dropped (line {_shown(dropped)})"
     return line
+
+
+def dropped_rows_line(dataset: Dataset) -> str | None:
+    """One line for ``embedlab run`` when rows of the file are not trained on (None when none is):
+    how many of how many, why, and where."""
+    dropped = dataset.meta.get("dropped_lines") or []
+    if not dropped:
+        return None
+    kept = dataset.meta["counts"]["total"]
+    return (f"{dataset.card.origin}: {len(dropped):,} of {kept + len(dropped):,} rows dropped, without text or "
+            f"label (line {_shown(dropped)}); the runs train and test on the other {kept:,}")
+
+
+def _shown(lines: list[int]) -> str:
+    return ", ".join(map(str, lines[:10])) + (f", … {len(lines) - 10} more" if len(lines) > 10 else "")

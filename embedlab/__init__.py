@@ -24,26 +24,24 @@ def load_config(config: "str | Path | dict | Any", overrides: dict[str, Any] | N
     the YAML file would hold) or a config object, with dotted-key overrides applied.
 
     Raises:
-        ConfigError: Invalid settings; the message names the key.
+        ConfigError: Invalid settings (or settings nested too deeply); the message names the key.
     """
-    from embedlab.experiments.config import ConfigError, ExperimentConfig, apply_overrides
+    from embedlab.experiments.config import (ConfigError, ExperimentConfig, NestingError, apply_overrides,
+                                             check_shape, validate_mapping)
     from embedlab.experiments.config import load_config as load_file
 
+    for where, value in (("overrides", overrides), ("config", config)):
+        if isinstance(value, dict):  # bounded before json.dumps or a deep copy recurses through it
+            try:
+                check_shape(value)
+            except NestingError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
     items = [f"{k}={json.dumps(v)}" for k, v in (overrides or {}).items()]
     if isinstance(config, (str, Path)):
         return load_file(config, items)
     raw = config.model_dump(mode="json") if isinstance(config, ExperimentConfig) else dict(config)
     raw = apply_overrides(raw, dict(overrides or {}), "overrides")
-    try:
-        return ExperimentConfig.model_validate(raw, context={"base_dir": Path.cwd()})
-    except Exception as exc:  # pydantic's ValidationError, worded like a file's errors
-        from pydantic import ValidationError
-
-        from embedlab.experiments.config import _error_lines
-
-        if isinstance(exc, ValidationError):
-            raise ConfigError("\n".join(f"config: {line}" for line in _error_lines(exc))) from None
-        raise
+    return validate_mapping(raw, "config", Path.cwd())
 
 
 def _dotted(settings: dict[str, Any]) -> dict[str, Any]:
@@ -77,13 +75,16 @@ def run(config, out: str | Path | None = None, *, executor: str = "processes", w
 
 def results(outdir: str | Path):
     """One row per recorded run of an output folder: the columns of its ``results.db`` and, flattened
-    with a ``config.`` prefix, the run's resolved settings (``config.training.optimizer``, …)."""
+    with a ``config.`` prefix, the run's resolved settings (``config.training.optimizer``, …).
+
+    Raises:
+        MissingResultsError: The folder has no results.db (a FileNotFoundError).
+    """
     import pandas as pd
 
-    from embedlab.experiments.store import DB_NAME, ResultsStore
+    from embedlab.experiments.store import ResultsStore, require_results
 
-    if not (Path(outdir) / DB_NAME).exists():
-        raise FileNotFoundError(f"{outdir}: no {DB_NAME} (not an output folder of embedlab run)")
+    require_results(outdir)
     frame = ResultsStore(outdir).frame()
     settings = pd.json_normalize([json.loads(c) if isinstance(c, str) else {} for c in frame["config_json"]])
     settings.columns = [f"config.{c}" for c in settings.columns]
@@ -91,9 +92,15 @@ def results(outdir: str | Path):
 
 
 def report(outdir: str | Path, metric: str = "accuracy", write_files: bool = False) -> str:
-    """The Markdown report of an output folder (with ``write_files``, also OUTDIR/report/)."""
-    from embedlab.experiments.report import report_markdown, write_report
+    """The Markdown report of an output folder (with ``write_files``, also OUTDIR/report/).
 
+    Raises:
+        MissingResultsError: The folder has no results.db (a FileNotFoundError, like :func:`results`).
+    """
+    from embedlab.experiments.report import report_markdown, write_report
+    from embedlab.experiments.store import require_results
+
+    require_results(outdir)
     if write_files:
         return (write_report(outdir, metric) / "report.md").read_text(encoding="utf-8")
     return report_markdown(outdir, metric)
@@ -101,9 +108,16 @@ def report(outdir: str | Path, metric: str = "accuracy", write_files: bool = Fal
 
 def compare(*outdirs: str | Path, metric: str = "accuracy"):
     """Compares output folders run by run (see ``embedlab compare``); ``.rows`` is a DataFrame and
-    ``.markdown`` the table."""
-    from embedlab.experiments.compare import compare_folders
+    ``.markdown`` the table.
 
+    Raises:
+        MissingResultsError: A folder has no results.db (a FileNotFoundError, like :func:`results`).
+    """
+    from embedlab.experiments.compare import compare_folders
+    from embedlab.experiments.store import require_results
+
+    for outdir in outdirs:
+        require_results(outdir)
     return compare_folders(list(outdirs), metric=metric)
 
 

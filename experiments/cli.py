@@ -24,13 +24,13 @@ from pathlib import Path
 from embedlab.data.fetch import FetchError
 from embedlab.data.kim2014 import DataFileError
 
-EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_RUNS_ELSEWHERE = 0, 1, 2, 3
 
 
 def _cmd_run(args) -> int:
     from embedlab.experiments.config import load_config
     from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.runner import held_elsewhere_line, run_grid
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
@@ -48,17 +48,22 @@ def _cmd_run(args) -> int:
         print(f"embedlab: {outcome.failed_before} run(s) of this grid are recorded as failed and were not retried: "
               f"`embedlab status {outdir}` shows their errors; `embedlab run {args.config} --out {outdir} "
               "--retry-failed` trains them again", file=sys.stderr)
-    return EXIT_RUNS_FAILED if outcome.failed or outcome.failed_before or outcome.lost else EXIT_OK
+    if outcome.held_elsewhere:
+        print(f"embedlab: {held_elsewhere_line(outcome.held_elsewhere, outdir)}", file=sys.stderr)
+    if outcome.failed or outcome.failed_before or outcome.lost:
+        return EXIT_RUNS_FAILED
+    return EXIT_RUNS_ELSEWHERE if outcome.held_elsewhere else EXIT_OK
 
 
 def _cmd_report(args) -> int:
     from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.store import DB_NAME
+    from embedlab.experiments.store import DB_NAME, ResultsStore
 
     if not (Path(args.outdir) / DB_NAME).exists():
         print(f"embedlab: {args.outdir} has no {DB_NAME}; run a config with --out {args.outdir} first",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    ResultsStore(args.outdir).check()  # a damaged file is refused before OUTDIR/report/ is created
     if args.no_files:
         print(report_markdown(args.outdir, metric=args.metric))
         return EXIT_OK

@@ -33,6 +33,16 @@ class ConfigError(ValueError):
     """A config file is unreadable or invalid; the message names the file and the key."""
 
 
+# Bounds on what a config may ask for, checked before anything is built from it: without them a
+# typo'd or hostile file (a million seeds, settings nested thousands deep) ends in a traceback or
+# gigabytes of run objects instead of an error line.
+MAX_CONFIG_BYTES = 1_000_000
+MAX_DEPTH = 50  # levels of nested mappings and lists; a real config needs about six
+MAX_VALUES = 1_000_000  # values in the whole document, an alias counted each time it is used
+DEFAULT_MAX_RUNS = 20_000  # grid.max_runs; the largest shipped config lists fewer than 600 runs
+MAX_NAME_LENGTH = 100  # a name becomes a folder name (results/<name>/, compare_<a>_vs_<b>/)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -279,6 +289,9 @@ class GridConfig(_Section):
     train_size: list[float] | None = Field(None, min_length=1)
     dataset: list[str] | None = Field(None, min_length=1, description="overrides data.dataset")
     vectors: list[str] | None = Field(None, min_length=1, description="overrides vectors")
+    max_runs: int = Field(DEFAULT_MAX_RUNS, ge=1, description="the most runs the grid may list (the product of "
+                          "its axes), so that a typo'd axis is an error, not millions of runs; raise it for a "
+                          "bigger grid. Not part of any run's id")
 
     @field_validator("model")
     @classmethod
@@ -370,7 +383,7 @@ def _resolve_vectors_ref(value: str, base_dir: Path | None) -> str:
 class ExperimentConfig(_Section):
     """A whole experiment file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="also the output folder's name: results/<name>/")
     description: str = ""
     data: DataConfig = Field(default_factory=DataConfig)
     vectors: str | None = "glove-6b-50d"
@@ -392,6 +405,12 @@ class ExperimentConfig(_Section):
         if value is None:
             return None
         return _resolve_vectors_ref(value, (info.context or {}).get("base_dir"))
+
+    @field_validator("name")
+    @classmethod
+    def _usable_as_folder_name(cls, value: str) -> str:
+        _check_folder_name(value)
+        return value
 
     @model_validator(mode="after")
     def _combinations(self) -> "ExperimentConfig":
@@ -432,25 +451,57 @@ class ExperimentConfig(_Section):
         return self
 
     @model_validator(mode="after")
+    def _bounded_grid(self) -> "ExperimentConfig":
+        if not self.variants:  # with variants, their runs are the grid (counted in _expand_variants)
+            _check_run_count(self.planned_runs(), self.grid.max_runs, self._longest_axis())
+        return self
+
+    @model_validator(mode="after")
     def _expand_variants(self, info: ValidationInfo) -> "ExperimentConfig":
         if not self.variants:
             return self
         base = self.model_dump(mode="json", exclude={"variants"})
-        seen: dict[tuple, str] = {}
         for name, overrides in self.variants.items():
             if not re.match(r"^[A-Za-z0-9_.-]+$", name):
                 raise ValueError(f"variants: name {name!r} may only hold letters, digits, _ . -")
+            try:
+                _check_folder_name(name)
+            except ValueError as exc:
+                raise ValueError(f"variants: name {exc}") from None
             try:
                 variant = ExperimentConfig.model_validate(apply_overrides(base, overrides, f"variants.{name}"),
                                                           context=info.context)
             except ValidationError as exc:
                 raise ValueError("; ".join(f"variants.{name}.{line}" for line in _error_lines(exc))) from None
+            self._variant_configs[name] = variant
+        # Counted before any variant is expanded into runs: each is bounded alone, but not their sum.
+        _check_run_count(sum(v.planned_runs() for v in self._variant_configs.values()), self.grid.max_runs,
+                         f"{len(self.variants)} variants")
+        seen: dict[tuple, str] = {}
+        for name, variant in self._variant_configs.items():
             ids = tuple(r.run_id for r in variant.runs())
             if ids in seen:
                 raise ValueError(f"variants {seen[ids]!r} and {name!r} give the same runs")
             seen[ids] = name
-            self._variant_configs[name] = variant
         return self
+
+    def planned_runs(self) -> int:
+        """How many runs the grid lists, from the lengths of its axes alone (cheap for any grid):
+        what :meth:`runs` expands before merging runs that turn out identical, so never fewer."""
+        per_split = (len(self.vectors_axis()) * len(self.grid.model) * len(self.grid.train_size or [1.0])
+                     * len(self.grid.embedding))
+        total = 0
+        for data in self.data_axis():
+            folds = len(self.grid.fold) if self.grid.fold is not None else (data.folds if data.protocol == "cv" else 1)
+            seeds = self.grid.seed if data.protocol == "cv" else (self.grid.seeds_on_one_split or self.grid.seed)
+            total += per_split * folds * len(seeds)
+        return total
+
+    def _longest_axis(self) -> str:
+        lengths = {axis: len(getattr(self.grid, axis) or []) for axis in
+                   ("model", "embedding", "seed", "fold", "seeds_on_one_split", "train_size", "dataset", "vectors")}
+        axis = max(lengths, key=lengths.get)
+        return f"grid.{axis} lists {lengths[axis]:,} values"
 
     def data_axis(self) -> list[DataConfig]:
         """Data settings per dataset of the grid (just ``data`` without a ``grid.dataset`` axis)."""
@@ -510,6 +561,31 @@ class ExperimentConfig(_Section):
 
         width = _vectors_dim(vectors) if vectors else self.model.embedding_dim
         return self.training.model_copy(update={"precision": auto_precision(width)})
+
+
+def _check_folder_name(name: str) -> None:
+    """A config or variant name must work as a folder name on any file system.
+
+    Raises:
+        ValueError: Too long, or starting with a dot (``..`` would name the parent folder).
+    """
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"{len(name)} characters; a name becomes a folder name (results/<name>/), so at most "
+                         f"{MAX_NAME_LENGTH}")
+    if name.startswith("."):
+        raise ValueError(f"{name[:40]!r} starts with a dot; a name becomes a folder name (results/<name>/), "
+                         "which must not be hidden or name a parent folder")
+
+
+def _check_run_count(count: int, limit: int, biggest: str) -> None:
+    """Refuses a grid of more than ``limit`` runs before a single run object exists.
+
+    Raises:
+        ValueError: Worded with the key ``grid.max_runs`` (see :func:`_error_lines`).
+    """
+    if count > limit:
+        raise ValueError(f"grid.max_runs: the grid lists {count:,} runs ({biggest}), more than grid.max_runs "
+                         f"{limit:,}; list fewer values, or raise grid.max_runs if you mean it")
 
 
 # Settings added since run ids were first recorded (v0.1), with the value that gives v0.1's behaviour.
@@ -610,7 +686,9 @@ def load_snapshot(path: str | Path) -> ExperimentConfig:
     """Reads an output folder's ``experiment.yaml`` (the config a grid ran), including snapshots that
     releases 0.1-0.2 wrote with one flat ``model:`` section: their keys meant the CNN's (and, for
     dropout and max-norm, the bag of embeddings'), and are moved there, which keeps their run ids."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = _read_yaml(Path(path)) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: not a config snapshot this embedlab can read (not a mapping)")
     model = dict(raw.get("model") or {})
     for key, families_of_key in _FLAT_MODEL_KEYS.items():
         if key in model:
@@ -628,8 +706,12 @@ def load_snapshot(path: str | Path) -> ExperimentConfig:
 def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
     """A copy of a config mapping with dotted keys set (``training.max_epochs: 5``).
 
+    A mapping given for a key whose value is a mapping (``data={}``) would replace that whole section,
+    silently dropping the keys it does not repeat; that is refused (set keys one by one instead).
+
     Raises:
-        ValueError: A key walks into a value that is not a section (names ``where`` and the key).
+        ConfigError: A key walks into a value that is not a section, or a mapping would drop keys
+            of the section it replaces (names ``where`` and the key).
     """
     import copy
 
@@ -642,47 +724,159 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
             if child is None:
                 child = node[part] = {}
             if not isinstance(child, dict):
-                raise ValueError(f"{where}: {dotted}: {part!r} is a value, not a section")
+                raise ConfigError(f"{where}: {dotted}: {part!r} is a value, not a section")
             node = child
+        _check_replaced_section(node.get(parts[-1]), value, dotted, where)
         node[parts[-1]] = value
     return result
+
+
+def _check_replaced_section(old: Any, new: Any, dotted: str, where: str) -> None:
+    """Refuses a mapping that replaces a section and leaves out some of its keys."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return
+    dropped = [str(key) for key in old if key not in new]
+    if dropped:
+        shown = ", ".join(f"{dotted}.{key}" for key in dropped[:5]) + (" …" if len(dropped) > 5 else "")
+        raise ConfigError(f"{where}: {dotted}: a mapping here replaces the whole section and would drop {shown}; "
+                          f"set keys one by one instead ({dotted}.KEY=VALUE)")
 
 
 class DuplicateKeyError(ValueError):
     """A YAML mapping lists a key twice."""
 
 
+class NestingError(ValueError):
+    """A YAML document or a config mapping is nested too deeply, or holds too many values."""
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a key written twice in one mapping is an error (PyYAML
-    silently keeps the last value, so a typo'd duplicate would change an experiment unnoticed)."""
+    silently keeps the last value, so a typo'd duplicate would change an experiment unnoticed), and
+    that nesting is bounded while the document is composed (composing recurses once per level, so a
+    file nested a few hundred levels deep would otherwise end in a RecursionError)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:  # + 1: a scalar may sit inside MAX_DEPTH collections
+                mark = self.peek_event().start_mark
+                raise NestingError(f"settings nested deeper than {MAX_DEPTH} levels (line {mark.line + 1}, "
+                                   f"column {mark.column + 1})")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # `<<: *defaults` (standard YAML): the mapping's own keys override merged ones
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # an unhashable key: PyYAML's own check below names it
+            if duplicate:
                 raise DuplicateKeyError(f"key {key!r} is written twice in one mapping (line {seen[key] + 1} and "
                                         f"line {key_node.start_mark.line + 1}); keep one")
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
 
+def _load_yaml(text: str) -> Any:
+    """A YAML document, safe-loaded with :class:`_UniqueKeyLoader` and checked by :func:`check_shape`.
+
+    Raises:
+        DuplicateKeyError, NestingError, yaml.YAMLError: What is wrong, without the file's name.
+    """
+    try:
+        value = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+    except RecursionError:  # belt and braces: the loader bounds nesting before Python's stack does
+        raise NestingError("settings nested too deeply to read") from None
+    check_shape(value)
+    return value
+
+
+def check_shape(value: Any) -> None:
+    """Bounds a loaded document (or a mapping given from Python) iteratively, before anything
+    recursive (validation, deep copies, JSON) walks it: at most :data:`MAX_DEPTH` levels and
+    :data:`MAX_VALUES` values (a YAML alias counted each time it is used, so a "billion laughs"
+    document stops here).
+
+    Raises:
+        NestingError: Names the top-level key under which the bound was passed.
+    """
+    stack = [(value, 1, None)]
+    count = 0
+    while stack:
+        node, depth, top = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise NestingError(f"more than {MAX_VALUES:,} values (an alias counts each time it is used)")
+        if not isinstance(node, (dict, list, tuple)):
+            continue
+        if depth > MAX_DEPTH:
+            raise NestingError(f"settings nested deeper than {MAX_DEPTH} levels (under key {top!r})")
+        items = node.items() if isinstance(node, dict) else ((top, item) for item in node)
+        stack.extend((child, depth + 1, key if top is None else top) for key, child in items)
+
+
 def parse_overrides(items) -> dict[str, Any]:
     """``["training.max_epochs=5", "grid.seed=[1,2]"]`` → ``{dotted key: YAML-parsed value}``.
 
     Raises:
-        ConfigError: An item without ``=`` or with a value that is not YAML.
+        ConfigError: An item without ``=``, a key given twice, or a value that is not YAML (or is
+            nested too deeply).
     """
     parsed: dict[str, Any] = {}
     for item in items:
         key, sep, value = str(item).partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise ConfigError(f"command line: {item!r} is not KEY=VALUE (e.g. training.max_epochs=5)")
+        if key in parsed:  # the last one would silently win
+            raise ConfigError(f"command line: {key} is given twice ({key}={json.dumps(parsed[key])} and {item}); "
+                              "keep one")
         try:
-            parsed[key.strip()] = yaml.safe_load(value) if value.strip() else None
+            parsed[key] = _load_yaml(value) if value.strip() else None
+        except (DuplicateKeyError, NestingError) as exc:
+            raise ConfigError(f"command line: {key}: {exc}") from None
         except yaml.YAMLError:
-            raise ConfigError(f"command line: {key.strip()}: {value!r} is not a YAML value") from None
+            raise ConfigError(f"command line: {key}: {value[:80]!r} is not a YAML value") from None
     return parsed
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML document of a config file, read within :data:`MAX_CONFIG_BYTES` and the bounds of
+    :func:`check_shape`.
+
+    Raises:
+        ConfigError: Missing, too large, not UTF-8, not YAML, a key twice, nested too deeply.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:  # checked before reading: a 1 GB file would be parsed for minutes
+        raise ConfigError(f"{path}: {size:,} bytes, more than a config may hold ({MAX_CONFIG_BYTES:,} bytes); "
+                          "is it the right file?")
+    try:
+        return _load_yaml(path.read_text(encoding="utf-8"))
+    except (DuplicateKeyError, NestingError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
+        raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
 
 
 def load_config(path: str | Path, overrides=()) -> ExperimentConfig:
@@ -693,43 +887,46 @@ def load_config(path: str | Path, overrides=()) -> ExperimentConfig:
         ConfigError: Missing file, bad YAML, or invalid content; the message names file and key.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
-    except DuplicateKeyError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1}, column {where.column + 1})" if where else ""
-        raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    raw = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(raw).__name__}")
     changes = parse_overrides(overrides)
     if changes:
-        try:
-            raw = apply_overrides(raw, changes, "command line")
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        raw = apply_overrides(raw, changes, f"{path}: command line")  # what it meets depends on the file
         raw["overrides"] = [f"{k}={json.dumps(v)}" for k, v in changes.items()]
+    return validate_mapping(raw, str(path), path.parent, given=changes)
+
+
+def validate_mapping(raw: dict, where: str, base_dir: Path, given: dict | None = None) -> ExperimentConfig:
+    """Validates a config mapping (a file's, or one given from Python); the one place a mapping
+    becomes an :class:`ExperimentConfig`.
+
+    Args:
+        raw (dict): The settings, overrides already applied.
+        where (str): What the messages name: the file, or ``config`` for a mapping.
+        base_dir (Path): Where relative paths in the settings are resolved.
+        given (dict | None): Overrides given on the command line; lines about them say so.
+
+    Raises:
+        ConfigError: One line per problem, naming ``where`` and the key.
+    """
     try:
-        return ExperimentConfig.model_validate(raw, context={"base_dir": path.parent})
+        check_shape(raw)
+        return ExperimentConfig.model_validate(raw, context={"base_dir": base_dir})
+    except NestingError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: settings nested too deeply to validate") from None
     except ValidationError as exc:
-        lines = _describe(path, exc).splitlines()
+        lines = [f"{where}: {line}" for line in _error_lines(exc)]
         # Say where a bad value came from when it was given on the command line.
         lines = [line + (" (given on the command line)" if any(f": {k}:" in line or f": {k}." in line
-                                                                for k in changes) else "") for line in lines]
+                                                                for k in given or {}) else "") for line in lines]
         raise ConfigError("\n".join(lines)) from None
 
 
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|function-\w+\[.*\]|\w+\[.*\]|UserDatasetConfig)$")
 _TYPE_MISMATCH = {"string_type", "model_type", "model_attributes_type", "dict_type", "none_required"}
-
-
-def _describe(path: Path, exc: ValidationError) -> str:
-    return "\n".join(f"{path}: {line}" for line in _error_lines(exc))
 
 
 def _error_lines(exc: ValidationError) -> list[str]:

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
 class GridOutcome:
     """What ``run_grid`` did: runs in the grid, skipped (recorded before or by another runner),
     finished and failed now, wall seconds, runs recorded as failed earlier and skipped
-    (``--retry-failed`` reruns them), and runs lost with a cluster node (not recorded)."""
+    (``--retry-failed`` reruns them), runs lost with a cluster node (not recorded), and runs left
+    unrecorded because another live runner holds their claims."""
 
     total: int
     skipped: int
@@ -43,6 +44,7 @@ class GridOutcome:
     seconds: float
     failed_before: int = 0
     lost: int = 0
+    held_elsewhere: dict = field(default_factory=dict)  # run_id → (host, pid, heartbeat) of another live runner
 
 
 class SettingsChangedError(ValueError):
@@ -367,12 +369,64 @@ def prefetch(runs, log) -> None:
 
 
 def _check_writable(outdir: Path) -> None:
-    """Fails now, before any training, if the output folder cannot be written (OSError naming it)."""
+    """Fails now, before anything is fetched or trained, if the output folder cannot be written
+    (OSError naming it). A folder that does not exist yet is not created here, so that a failed
+    fetch leaves nothing behind: its nearest existing parent must take a new entry instead."""
+    import errno
     import tempfile
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=outdir, prefix=".write-test-"):
-        pass
+    existing = outdir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(outdir))
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".write-test-"):
+            pass
+    except OSError as exc:  # named after the folder asked for, not the probe file
+        raise type(exc)(exc.errno, exc.strerror, str(outdir)) from None
+
+
+def _announce_dropped_rows(runs: list[RunSpec], log) -> None:
+    """One line per user dataset that loses rows (no text or no label): validate lists them, and a
+    run must not train on fewer rows than the file has without saying so."""
+    from embedlab.data.user_data import dropped_rows_line
+    from embedlab.experiments.config import UserDatasetConfig, load_user_data
+
+    for dataset in dict.fromkeys(r.data.dataset for r in runs if isinstance(r.data.dataset, UserDatasetConfig)):
+        line = dropped_rows_line(load_user_data(dataset))
+        if line:
+            print(f"embedlab: {line}", file=log, flush=True)
+
+
+def _held_elsewhere(store: ResultsStore, runs: list[RunSpec]) -> dict:
+    """The runs still without a row whose claims another live runner holds (``run_id → (host, pid,
+    heartbeat)``)."""
+    import socket
+
+    recorded, holders = store.statuses(), store.claim_holders()
+    me = (socket.gethostname(), os.getpid())
+    return {r.run_id: holders[r.run_id] for r in runs
+            if r.run_id not in recorded and r.run_id in holders and tuple(holders[r.run_id][:2]) != me}
+
+
+def held_elsewhere_line(held: dict, outdir: Path, now: float | None = None) -> str:
+    """Says which runs another runner is training: how many, by which host and process, and how
+    fresh its heartbeat is (a runner that stopped beating is taken over after CLAIM_TIMEOUT_SECONDS)."""
+    from collections import defaultdict
+
+    now = time.time() if now is None else now
+    by_runner: dict = defaultdict(list)
+    for host_name, pid, heartbeat in held.values():
+        by_runner[(host_name, pid)].append(heartbeat)
+    parts = []
+    for (host_name, pid), beats in by_runner.items():
+        known = [b for b in beats if b is not None]
+        age = f"heartbeat {max(0, now - max(known)):.0f} s ago" if known else "no heartbeat"
+        parts.append(f"{len(beats)} by host {host_name} pid {pid}, {age}")
+    return (f"{len(held)} run(s) of this grid are being trained by another runner ({'; '.join(parts)}) and are not "
+            f"recorded yet; `embedlab status {outdir}` follows them, and the same command run after that runner "
+            "ends trains any it leaves")
 
 
 def _grid_rows(config: ExperimentConfig) -> list[dict]:
@@ -501,12 +555,13 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
+    _announce_dropped_rows(todo, log)
     if tensorboard_dir:
         try:
             import tensorboard  # noqa: F401  (Keras' callback writes its scalars through it)
         except ImportError:
             raise MissingDependencyError("--tensorboard needs TensorBoard: pip install 'embedlab[tensorboard]'") from None
-    prefetch(todo, log)  # a fetch error is one error here, before anything is recorded
+    prefetch(todo, log)  # a fetch error is one error here, before anything is recorded (or created)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     store.set_grid(_grid_rows(config))
@@ -561,5 +616,6 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         for run_id in store.own_claims():  # let the next runner take them at once
             store.release(run_id)
         raise
+    held = _held_elsewhere(store, todo) if counts["elsewhere"] else {}
     return GridOutcome(len(runs), len(runs) - len(todo) + counts["elsewhere"], counts["finished"],
-                       counts["failed"], time.perf_counter() - started, failed_before, counts["lost"])
+                       counts["failed"], time.perf_counter() - started, failed_before, counts["lost"], held)

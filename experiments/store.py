@@ -71,6 +71,24 @@ class StoreError(RuntimeError):
     """results.db cannot be read or written; the message names the file and what to do."""
 
 
+class MissingResultsError(StoreError, FileNotFoundError):
+    """A folder that should be an output folder has no results.db (also a FileNotFoundError, which
+    the Python API raised for it before)."""
+
+
+def require_results(outdir: str | Path) -> Path:
+    """The path of an output folder's results.db, which must exist: reading a folder that has none
+    (a typo) must not look like a folder without finished runs.
+
+    Raises:
+        MissingResultsError: Names the folder.
+    """
+    path = Path(outdir) / DB_NAME
+    if not path.is_file():
+        raise MissingResultsError(f"{outdir}: no {DB_NAME} (not an output folder of embedlab run)")
+    return path
+
+
 def _explain(path: Path, exc: Exception) -> StoreError:
     text = str(exc)
     if "not a database" in text or "file is encrypted" in text:
@@ -143,15 +161,18 @@ class ResultsStore:
 
     def __init__(self, outdir: str | Path):
         self.outdir = Path(outdir)
+        self._verified = False  # PRAGMA quick_check passed on this object's first connection
 
     @property
     def path(self) -> Path:
         return self.outdir / DB_NAME
 
     def _connect(self) -> sqlite3.Connection:
+        """A read-write connection (for commands that record), with the schema created or migrated."""
         self.outdir.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=60)
         try:
+            self._verify(connection)
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once, by the creator
             if not self._schema_current(connection):
@@ -183,6 +204,14 @@ class ResultsStore:
             connection.execute("ALTER TABLE claims ADD COLUMN heartbeat REAL")  # claims of release <= 0.2
         connection.execute(f"CREATE TABLE IF NOT EXISTS grid ({', '.join(GRID_COLUMNS)}, "
                            "PRIMARY KEY (run_id, variant))")
+
+    @_guarded
+    def check(self) -> None:
+        """Opens the file read-only and checks every page (see :meth:`_verify`), for a command that
+        would otherwise write something (a report folder) before its first read."""
+        if self.path.exists():
+            with self._read():
+                pass
 
     @_guarded
     def statuses(self) -> dict[str, str]:
@@ -250,18 +279,23 @@ class ResultsStore:
                                       (socket.gethostname(), os.getpid())).fetchall()
         return {row[0] for row in rows}
 
-    @_guarded
     def live_claims(self) -> set[str]:
         """Run ids that a live runner is training now."""
+        return set(self.claim_holders())
+
+    @_guarded
+    def claim_holders(self) -> dict[str, tuple[str, int, float | None]]:
+        """``run_id → (host, pid, heartbeat)`` of each claim whose runner is alive (this one's too)."""
         if not self.path.exists():
-            return set()
+            return {}
         with self._read() as connection:
             columns = {row[1] for row in connection.execute("PRAGMA table_info(claims)")}
             if not columns:
-                return set()
+                return {}
             beat = "heartbeat" if "heartbeat" in columns else "NULL"
             rows = connection.execute(f"SELECT run_id, host, pid, {beat} FROM claims").fetchall()
-        return {run_id for run_id, host, pid, heartbeat in rows if _alive(host, pid, heartbeat)}
+        return {run_id: (host, pid, heartbeat) for run_id, host, pid, heartbeat in rows
+                if _alive(host, pid, heartbeat)}
 
     @_guarded
     def set_grid(self, rows: list[dict]) -> None:
@@ -288,10 +322,60 @@ class ResultsStore:
         return frame if not frame.empty else None
 
     def _read(self):
-        """A read-only connection (a report or status never changes the database)."""
+        """A read-only connection: a report or status never changes the database, and never needs
+        write access to it (an archived or read-only folder reads like any other)."""
         from contextlib import closing
 
-        return closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60))
+        connection = sqlite3.connect(self._read_uri(), uri=True, timeout=60)
+        try:
+            self._verify(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return closing(connection)
+
+    def _read_uri(self) -> str:
+        """How a reader opens the file: read-only, and immutable where the folder cannot be written.
+
+        A reader of a WAL database needs its -shm file, which SQLite creates when it is missing; in a
+        folder that cannot be written it cannot, and the open fails. With no -wal content left (every
+        writer closed cleanly) the file alone is the whole database and nobody can be writing it
+        there, so it is opened as immutable, which needs neither file.
+
+        Raises:
+            StoreError: The folder cannot be written and a -wal file holds changes, but its -shm file
+                is missing (SQLite then needs to write to read them).
+        """
+        from urllib.parse import quote
+
+        uri = f"file:{quote(str(self.path))}?mode=ro"
+        if os.access(self.outdir, os.W_OK):
+            return uri
+        wal, shm = (self.path.with_name(DB_NAME + suffix) for suffix in ("-wal", "-shm"))
+        if not (wal.exists() and wal.stat().st_size > 0):
+            return uri + "&immutable=1"
+        if not shm.exists():
+            raise StoreError(f"{self.path}: {wal.name} holds changes not yet in {DB_NAME}, and without {shm.name} "
+                             "SQLite reads them only where it can write; copy the folder somewhere writable and "
+                             "read the copy")
+        return uri
+
+    def _verify(self, connection: sqlite3.Connection) -> None:
+        """Checks every page of the file (``PRAGMA quick_check``) on this object's first connection,
+        for reading and writing commands alike: damage in an index or the claims table is otherwise
+        met only by the queries that happen to touch it, so one command refused a file that another
+        reported on. Linear in the file's size (milliseconds for the largest shipped grid).
+
+        Raises:
+            sqlite3.DatabaseError: "malformed" with SQLite's first finding (see :func:`_explain`).
+        """
+        if self._verified:
+            return
+        rows = [row[0] for row in connection.execute("PRAGMA quick_check(3)")]
+        if rows != ["ok"]:  # findings come one per line, under a "*** in database main ***" heading
+            findings = [line for row in rows for line in str(row).splitlines() if not line.startswith("***")]
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {'; '.join(findings[:3])}")
+        self._verified = True
 
     @_guarded
     def record(self, row: dict) -> None:

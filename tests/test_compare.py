@@ -47,3 +47,18 @@ def test_results_flattens_each_runs_settings(tmp_path):
     frame = embedlab.results(_folder(tmp_path, "one"))
     assert len(frame) == 9 and set(frame["config.training.optimizer"]) == {"adam"}
     assert "accuracy" in frame.columns and "config.model.num_filters" in frame.columns
+
+
+def test_the_api_refuses_a_folder_without_results_db_like_results_does(tmp_path):
+    import pytest
+
+    from embedlab.experiments.store import StoreError
+
+    present = _folder(tmp_path, "present")
+    missing = tmp_path / "missing"
+    for call in (lambda: embedlab.results(missing), lambda: embedlab.report(missing),
+                 lambda: embedlab.compare(missing, present), lambda: embedlab.compare(present, missing)):
+        with pytest.raises(FileNotFoundError, match=f"^{missing}: no results.db") as caught:
+            call()
+        assert isinstance(caught.value, StoreError)  # the CLI's one-line error, exit 2
+    assert not missing.exists()

@@ -1,12 +1,13 @@
 """Config validation: every mistake is named with its key and its file, before any training."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from embedlab.experiments.config import ConfigError, load_config
+from embedlab.experiments.config import DEFAULT_MAX_RUNS, ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -176,3 +177,120 @@ def test_command_line_overrides_are_validated_like_the_file_and_recorded(write_c
         load_config(path, ["training.max_epoch=5"])
     with pytest.raises(ConfigError, match="is not KEY=VALUE"):
         load_config(path, ["training.max_epochs"])
+
+
+def _deep_flow_mapping(levels):
+    return "{a: " * levels + "1" + "}" * levels
+
+
+def _deep_block_mapping(levels):
+    return "\n" + "".join(" " * (i + 1) + "a:" + (" 1" if i == levels - 1 else "") + "\n" for i in range(levels))
+
+
+@pytest.mark.parametrize("extra, line", [
+    (_deep_flow_mapping(500), "line 4"),
+    ("[" * 50_000 + "]" * 50_000, "line 4"),
+    (_deep_block_mapping(1_000), "line 54"),
+])
+def test_deeply_nested_settings_are_an_error_not_a_recursion_error(write_config, extra, line):
+    path = write_config(VALID + "extra: " + extra + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: settings nested deeper than 50 levels ({line}")
+
+
+def test_deeply_nested_settings_from_python_and_the_command_line(write_config):
+    import embedlab
+
+    deep = 1
+    for _ in range(5_000):
+        deep = {"a": deep}
+    with pytest.raises(ConfigError, match=r"^config: settings nested deeper than 50 levels \(under key 'extra'\)"):
+        embedlab.load_config({"name": "x", "grid": {"embedding": ["rand"]}, "extra": deep})
+    with pytest.raises(ConfigError, match=r"^overrides: settings nested deeper than 50 levels"):
+        embedlab.load_config(write_config(VALID), {"extra": deep})
+    with pytest.raises(ConfigError, match=r"^command line: extra: settings nested deeper than 50 levels"):
+        load_config(write_config(VALID), ["extra=" + "[" * 5_000 + "]" * 5_000])
+    nested = {"name": "ok", "grid": {"embedding": ["rand"]}, "variants": {"v": {"model.cnn.filter_sizes": [3]}}}
+    assert embedlab.load_config(nested).runs()  # real configs are a few levels deep
+
+
+def test_a_config_file_over_a_megabyte_is_refused_before_it_is_parsed(write_config, monkeypatch):
+    import yaml
+
+    path = write_config(VALID + "description: '" + "x" * 1_000_001 + "'\n")
+    monkeypatch.setattr(yaml, "load", lambda *a, **k: pytest.fail("parsed a file over the size limit"))
+    with pytest.raises(ConfigError, match=r"1,000,0\d\d bytes, more than a config may hold \(1,000,000 bytes\)"):
+        load_config(path)
+
+
+def test_a_grid_beyond_max_runs_is_counted_not_expanded(write_config, monkeypatch):
+    from embedlab.experiments.config import ExperimentConfig
+
+    monkeypatch.setattr(ExperimentConfig, "_grid_runs", lambda self: pytest.fail("expanded a grid over the limit"))
+    cv = VALID.replace("protocol: holdout", "protocol: cv")  # 10 folds
+
+    def seeds(n):
+        return "[" + ", ".join(map(str, range(n))) + "]"
+
+    path = write_config(cv.replace("[rand, static]}", f"[rand, static], seed: {seeds(1_100)}}}"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (f"{path}: grid.max_runs: the grid lists 22,000 runs (grid.seed lists 1,100 values), "
+                                 "more than grid.max_runs 20,000; list fewer values, or raise grid.max_runs if you "
+                                 "mean it")
+    # Variants are bounded together: 2 × 12,000 runs, each under the limit alone.
+    path = write_config(cv.replace("[rand, static]}", f"[rand, static], seed: {seeds(600)}}}")
+                        + "variants: {a: {}, b: {data.split_seed: 1}}\n")
+    with pytest.raises(ConfigError, match=r"grid\.max_runs: the grid lists 24,000 runs \(2 variants\)"):
+        load_config(path)
+
+
+def test_max_runs_can_be_raised_and_is_not_part_of_run_ids(write_config):
+    quickstart = REPO / "configs" / "quickstart.yaml"
+    ids = [r.run_id for r in load_config(quickstart).runs()]
+    assert [r.run_id for r in load_config(quickstart, ["grid.max_runs=9"]).runs()] == ids
+    with pytest.raises(ConfigError, match=r"grid\.max_runs: the grid lists 9 runs .* more than grid\.max_runs 8"):
+        load_config(quickstart, ["grid.max_runs=8"])
+    for path in sorted((REPO / "configs").glob("*.yaml")):  # far below the default
+        config = load_config(path)
+        count = sum(v.planned_runs() for v in config._variant_configs.values()) or config.planned_runs()
+        assert len(config.runs()) <= count < DEFAULT_MAX_RUNS // 20, path
+
+
+def test_yaml_merge_keys_are_standard_yaml(write_config):
+    config = load_config(write_config(VALID + "variants:\n"
+                                              "  a: &base {training.max_epochs: 3, training.batch_size: 25}\n"
+                                              "  b: {<<: *base, training.max_epochs: 4}\n"))
+    variants = config._variant_configs
+    assert (variants["a"].training.max_epochs, variants["a"].training.batch_size) == (3, 25)
+    assert (variants["b"].training.max_epochs, variants["b"].training.batch_size) == (4, 25)
+    with pytest.raises(ConfigError, match=r"key 'max_epochs' is written twice in one mapping \(line 6 and line 7\)"):
+        load_config(write_config(VALID + "training:\n  <<: {batch_size: 25}\n  max_epochs: 3\n  max_epochs: 4\n"))
+
+
+def test_an_override_that_replaces_a_section_or_repeats_a_key_is_refused(write_config):
+    path = write_config(VALID)
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: command line: data: a mapping here replaces "
+                                          r"the whole section and would drop data\.dataset, data\.protocol; set "
+                                          r"keys one by one"):
+        load_config(path, ["data={}"])
+    with pytest.raises(ConfigError, match=r"^command line: training\.max_epochs is given twice "
+                                          r"\(training\.max_epochs=5 and training\.max_epochs=7\); keep one"):
+        load_config(path, ["training.max_epochs=5", "training.max_epochs=7"])
+    # A mapping that keeps every key, or replaces a plain value, loses nothing.
+    config = load_config(path, ["data={dataset: mr, protocol: cv, folds: 5}"])
+    assert config.data.folds == 5 and config.data.protocol == "cv"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("x" * 101, "name: 101 characters; a name becomes a folder name (results/<name>/), so at most 100"),
+    ("..", "name: '..' starts with a dot"),
+])
+def test_a_name_must_work_as_a_folder_name(write_config, name, says):
+    path = write_config(f"name: '{name}'\ngrid: {{embedding: [rand]}}\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: {says}")):
+        load_config(path)
+    assert load_config(write_config(f"name: {'x' * 100}\ngrid: {{embedding: [rand]}}\n")).name == "x" * 100
+    with pytest.raises(ConfigError, match=r"variants: name 101 characters"):
+        load_config(write_config(VALID + f"variants: {{{'v' * 101}: {{}}}}\n"))

@@ -164,3 +164,41 @@ def test_status_and_report_work_from_the_db_after_the_csv_moved(write_config, re
     assert "2 finished runs" in report and "Accuracy by word frequency" in report
     labels = json.loads(__import__("sqlite3").connect(out / "results.db").execute("SELECT labels FROM runs").fetchone()[0])
     assert labels == ["1", "5"]
+
+
+def test_run_says_how_many_rows_it_drops_and_why(write_config, tmp_path):
+    import io
+    import sqlite3
+    import time
+
+    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.store import ResultsStore
+
+    labels = ["" if i % 7 == 0 else ("pos" if i % 2 else "neg") for i in range(120)]  # 18 without a label
+    rows = ["text,label"] + [f"review number {i},{label}" for i, label in enumerate(labels)]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    config = load_config(write_config("name: u\ndata: {dataset: {path: r.csv}, protocol: holdout}\nvectors: null\n"
+                                      "grid: {embedding: [rand]}\n"))
+    store = ResultsStore(tmp_path / "out")
+    store._connect().close()
+    with sqlite3.connect(store.path) as db:  # another runner holds the run: nothing trains here
+        db.execute("INSERT INTO claims VALUES (?, 'elsewhere', 1, 'now', ?)", (config.runs()[0].run_id, time.time()))
+    log = io.StringIO()
+    run_grid(config, tmp_path / "out", executor="local", log=log)
+    assert (f"embedlab: {tmp_path / 'r.csv'}: 18 of 120 rows dropped, without text or label (line 2, 9, 16, 23, 30, "
+            "37, 44, 51, 58, 65, … 8 more); the runs train and test on the other 102\n") in log.getvalue()
+
+
+def test_a_field_over_128_kb_and_cr_only_line_ends_are_read(tmp_path):
+    review = "a long and winding review " * 8_000  # 208 KB in one field
+    path = tmp_path / "long.csv"
+    path.write_text(f'text,label\n"{review}",pos\nshort,neg\n')
+    dataset = load_user_dataset(path, "text", "label")
+    assert dataset.texts[0] == review.strip() and len(dataset) == 2
+    old_mac = tmp_path / "cr.csv"  # classic Mac OS line ends, and a quoted line break kept inside a field
+    old_mac.write_bytes(b'text,label\rgood film,pos\r"two\rlines",neg\r\rbad film,neg\r')
+    dataset = load_user_dataset(old_mac, "text", "label")
+    assert dataset.texts == ["good film", "two\rlines", "bad film"] and dataset.labels.tolist() == [1, 0, 0]
+    tsv = tmp_path / "cr.tsv"
+    tsv.write_bytes(b"text\tlabel\r\ngood\tpos\r\nbad\tneg\r\n")
+    assert load_user_dataset(tsv, "text", "label").texts == ["good", "bad"]
