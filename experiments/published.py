@@ -41,7 +41,7 @@ def gap_interval(rows: pd.DataFrame, published: float, metric: str, outdir: Path
     sentences from the runs' predictions, so the interval includes the test set's own sampling
     error, which seeds on one split leave out. Returns ``(gap, low, high, test name)``.
     """
-    from embedlab.experiments.stats import corrected_resampled_t, two_level_bootstrap
+    from embedlab.experiments.stats import corrected_resampled_t, seeds_and_sentences
 
     scores = rows[metric].to_numpy(float) * 100
     if rows["fold"].notna().all() and rows["fold"].nunique() > 1:
@@ -51,8 +51,9 @@ def gap_interval(rows: pd.DataFrame, published: float, metric: str, outdir: Path
     correct = _correct_matrix(rows, outdir) if metric == "accuracy" else None
     if correct is None:
         return float(scores.mean() - published * 100), float("nan"), float("nan"), "–"
-    mean, low, high = two_level_bootstrap(correct)
-    return (mean - published) * 100, (low - published) * 100, (high - published) * 100, "bootstrap (seeds × sentences)"
+    result = seeds_and_sentences([(correct, 1.0)])
+    return ((result.mean - published) * 100, (result.ci_low - published) * 100, (result.ci_high - published) * 100,
+            "seeds × sentences t")
 
 
 def _correct_matrix(rows: pd.DataFrame, outdir: Path | None) -> np.ndarray | None:
@@ -117,8 +118,8 @@ def kim_table2_markdown(runs: pd.DataFrame, metric: str, outdir: Path | None) ->
                        else f"{KIM_COLUMN[dataset]} official split, {rows['seed'].nunique()} seeds")
     return ("Each cell: our test accuracy % (Kim's published number) and the gap ours − Kim in points with "
             "its 95% interval: for cross-validation Nadeau & Bengio's corrected resampled t over the folds; "
-            "for an official split a two-level bootstrap over seeds and test sentences (the interval "
-            "includes the test set's sampling error). Designs: " + "; ".join(designs) + ". "
+            "for an official split a t-interval with seeds and test sentences both random (two-way "
+            "random effects; the interval includes the test set's sampling error). Designs: " + "; ".join(designs) + ". "
             f"Within 2 points of Kim: {within} of {total} cells. Coverage: the share of each dataset's "
             "training vocabulary with a vector (ours: the vectors of the static runs; Kim's: his full "
             "3M-word word2vec over his vocabulary).\n\n" + "\n".join(lines) + "\n")

@@ -200,31 +200,74 @@ def compare_over_datasets(scores) -> AcrossDatasets:
                           wilcoxon_p)
 
 
-def two_level_bootstrap(correct, confidence: float = 0.95, resamples: int = 4_000, seed: int = 0
-                        ) -> tuple[float, float, float]:
-    """Mean accuracy of seeds evaluated on one test set, with an interval over seeds *and* sentences.
+@dataclass(frozen=True)
+class SeedsAndSentences:
+    """An estimate over seeds evaluated on one shared test set, with an interval that includes the
+    test set's sampling error: mean, standard error, Satterthwaite degrees of freedom, the interval
+    at the asked level, the 90% interval (what a TOST equivalence test at 0.05 reads) and the
+    two-sided p of "zero"."""
 
-    All seeds share one test set, so resampling seeds alone leaves the test set's sampling error
-    out (nominal 95% intervals cover far less often). Each resample draws seeds with replacement
-    and, independently, test sentences with replacement (the same sentences for every drawn seed,
-    as the design pairs them), and takes the mean correctness; the percentile interval of those
-    means is returned.
+    mean: float
+    se: float
+    df: float
+    ci_low: float
+    ci_high: float
+    ci90_low: float
+    ci90_high: float
+    p: float
+
+
+def seeds_and_sentences(groups, confidence: float = 0.95) -> SeedsAndSentences:
+    """A weighted sum of seed-means over one shared test set, with seeds *and* sentences as random.
+
+    All seeds share one test set, so a t-test or bootstrap over seeds alone leaves the test set's
+    sampling error out (nominal 95% intervals then cover far less often). Each group is a seeds ×
+    sentences table with one score per cell; as a two-way random-effects model (sentence, seed,
+    residual), the variance of the estimate ``D = Σ w_g · mean_g`` is estimated without bias from
+    mean squares: the per-sentence contrast ``x_i = Σ w_g · (mean over g's seeds on sentence i)``
+    carries the sentence effects and residuals, ``var(x) / N``; each group adds its seed
+    variance, ``w_g² (MS_seed − MS_residual) / (N · S_g)`` (floored at 0). The interval uses
+    Satterthwaite's degrees of freedom. (A two-level bootstrap that resamples seeds and sentences
+    counts the residual twice and over-covers; this does not: see tests/test_stats.py's simulation.)
 
     Args:
-        correct: Seeds × test examples, 1 where the run's prediction was right.
+        groups: ``[(matrix, weight), ...]``; each matrix is seeds × test examples (0/1 correctness,
+            or a paired per-seed difference of two conditions' correctness). One group with weight
+            1 is a mean accuracy; ``[(gain at size A, 1), (gain at size B, -1)]`` contrasts two
+            sizes' gains (different seeds' runs, the same test sentences).
         confidence (float): Level of the interval.
-        resamples (int): Bootstrap resamples.
-        seed (int): Generator seed (the interval is reproducible).
-
-    Returns:
-        ``(mean, low, high)`` as fractions.
     """
-    correct = np.asarray(correct, dtype=float)
-    seeds, examples = correct.shape
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    for b in range(resamples):
-        per_example = correct[rng.integers(0, seeds, seeds)].mean(axis=0)
-        means[b] = per_example[rng.integers(0, examples, examples)].mean()
-    alpha = (1 - confidence) / 2
-    return float(correct.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+    tables = [(np.asarray(m, dtype=float), float(w)) for m, w in groups]
+    examples = tables[0][0].shape[1]
+    if any(m.shape[1] != examples for m, _ in tables):
+        raise ValueError("every group must be scored on the same test examples")
+    contrast = sum(w * m.mean(axis=0) for m, w in tables)  # per sentence
+    sentence_part = float(contrast.var(ddof=1) / examples)
+    seed_parts, seed_dfs = [], []
+    for m, w in tables:
+        seeds = len(m)
+        if seeds < 2:
+            continue
+        seed_means, sentence_means = m.mean(axis=1), m.mean(axis=0)
+        ms_seed = examples * seed_means.var(ddof=1)
+        residual = m - seed_means[:, None] - sentence_means[None, :] + m.mean()
+        ms_residual = float((residual ** 2).sum() / ((seeds - 1) * (examples - 1)))
+        seed_parts.append(w * w * max(0.0, ms_seed - ms_residual) / (examples * seeds))
+        seed_dfs.append(seeds - 1)
+    variance = sentence_part + sum(seed_parts)
+    mean = float(contrast.mean())
+    if variance <= 0:
+        return SeedsAndSentences(mean, 0.0, float("inf"), mean, mean, mean, mean, float("nan"))
+    denominator = sentence_part ** 2 / (examples - 1) + sum(v * v / d for v, d in zip(seed_parts, seed_dfs))
+    df = variance ** 2 / denominator if denominator > 0 else float(examples - 1)
+    se = float(np.sqrt(variance))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
+    half90 = float(stats.t.ppf(0.95, df)) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, df))
+    return SeedsAndSentences(mean, se, float(df), mean - half, mean + half, mean - half90, mean + half90, p)
+
+
+def equivalent(ci90_low: float, ci90_high: float, margin: float) -> bool:
+    """TOST at 0.05 (Schuirmann 1987): both one-sided tests reject exactly when the 90% interval of
+    the difference lies inside ``(-margin, margin)``."""
+    return -margin < ci90_low and ci90_high < margin

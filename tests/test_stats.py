@@ -166,3 +166,42 @@ def test_report_compares_conditions_over_datasets_with_a_cd_diagram(tmp_path):
     assert "static p = 0.0156 (Holm 0.0312)" in text and "Nemenyi critical difference 1.25" in text
     assert (tmp_path / "cd_none_cnn_glove-6b-50d.png").read_bytes()[:4] == b"\x89PNG"
     assert across_datasets_markdown(runs[runs.dataset == "mr"], "accuracy") == ""
+
+
+@pytest.mark.slow  # a simulation of 3 × 1,500 test sets (~20 s); no training, no network
+@pytest.mark.parametrize("seeds", [3, 5, 10])
+def test_seeds_and_sentences_interval_covers_at_nominal_95(seeds):
+    """Seeds evaluated on one test set: the interval must include the test set's sampling error.
+    Simulated as Kim-style results: 1,000 test sentences of varying difficulty drawn from a
+    population, seeds that shift a model's accuracy by ~0.7 points (sd, as measured on MR), and
+    per-cell noise; the estimand is the population accuracy over sentences and seeds. Coverage of
+    the nominal 95% interval must lie in 93-97% (a seeds-only interval covers ~75-90%)."""
+    from scipy.special import expit
+
+    from embedlab.experiments.stats import seeds_and_sentences
+
+    rng = np.random.default_rng(seeds)
+    mu, sentence_sd, seed_sd, cell_sd, sentences, sims = 1.2, 2.0, 0.05, 0.5, 1000, 1500
+    truth = expit(mu + rng.normal(0, sentence_sd, 400_000) + rng.normal(0, np.hypot(seed_sd, cell_sd), 400_000)).mean()
+    covered = 0
+    for _ in range(sims):
+        logits = (mu + rng.normal(0, sentence_sd, sentences)[None, :] + rng.normal(0, seed_sd, seeds)[:, None]
+                  + rng.normal(0, cell_sd, (seeds, sentences)))
+        correct = (rng.random((seeds, sentences)) < expit(logits)).astype(float)
+        result = seeds_and_sentences([(correct, 1.0)])
+        covered += result.ci_low <= truth <= result.ci_high
+    assert 0.93 <= covered / sims <= 0.97, covered / sims
+
+
+def test_seeds_and_sentences_contrast_and_equivalence():
+    from embedlab.experiments.stats import equivalent, seeds_and_sentences
+
+    rng = np.random.default_rng(0)
+    a = (rng.random((5, 2000)) < 0.80).astype(float)
+    b = (rng.random((5, 2000)) < 0.80).astype(float)
+    same = seeds_and_sentences([(a, 1.0), (b, -1.0)])
+    assert same.ci_low < 0 < same.ci_high and same.p > 0.01
+    assert equivalent(same.ci90_low * 100, same.ci90_high * 100, margin=2.0)
+    assert not equivalent(same.ci90_low * 100, same.ci90_high * 100, margin=0.1)
+    one = seeds_and_sentences([(a, 1.0)])
+    assert one.ci_low < a.mean() < one.ci_high and abs(one.se - np.sqrt(0.16 / 10000)) < 0.001  # 5 seeds x 2,000 independent cells
