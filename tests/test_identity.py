@@ -30,7 +30,7 @@ CURRENT_IDS = {
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
     'rescaled_vectors.yaml': '19ad9bc0bdb8',
-    'vector_scale.yaml': '558d52d800f9',
+    'vector_scale.yaml': 'b9c8e9555692',
     'sst_phrases.yaml': '264ea00df8ac',
     'what_embeddings_learn.yaml': '51c5ba990f13',
     'what_modern_embeddings_learn.yaml': 'c2377d4b1f24',
