@@ -1,6 +1,10 @@
 """Assembles docs/RESULTS.md from the reports of finished output directories.
 
     .venv/bin/python bench/results_doc.py results/what_embeddings_learn results/qi2018_learning_curve ...
+    .venv/bin/python bench/results_doc.py docs/claims.yaml      # the evaluated claims' table
+
+A claims file (``*.yaml``) is evaluated (:mod:`embedlab.experiments.hypotheses`) and its table placed
+between ``<!-- BEGIN claims -->`` / ``<!-- END claims -->``.
 
 Each directory's report is regenerated (`embedlab report`), its figures are copied to
 docs/figures/<name>/, and the Markdown is placed under a heading between the markers
@@ -15,6 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from embedlab.experiments.hypotheses import claims_markdown, evaluate
 from embedlab.experiments.report import write_report
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +29,10 @@ def main(outdirs: list[str]) -> None:
     doc = REPO / "docs" / "RESULTS.md"
     text = doc.read_text() if doc.exists() else "# Results\n"
     for outdir in map(Path, outdirs):
+        if outdir.suffix == ".yaml":
+            text = _place(text, "claims", claims_markdown(evaluate(outdir)))
+            print(f"{outdir}: evaluated claims placed in {doc}", file=sys.stderr)
+            continue
         name = outdir.name
         folder = write_report(outdir)
         figures = REPO / "docs" / "figures" / name
@@ -33,12 +42,16 @@ def main(outdirs: list[str]) -> None:
         markdown = (folder / "report.md").read_text()
         markdown = re.sub(r"!\[(.*?)\]\((.+?\.png)\)", rf"![\1](figures/{name}/\2)", markdown)
         markdown = re.sub(r"^(#+) ", r"#\1 ", markdown, flags=re.M)  # one level below the document's
-        block = f"<!-- BEGIN report {name} -->\n{markdown}<!-- END report {name} -->"
-        pattern = re.compile(rf"<!-- BEGIN report {re.escape(name)} -->.*?<!-- END report {re.escape(name)} -->",
-                             re.S)
-        text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
+        text = _place(text, f"report {name}", markdown)
         print(f"{name}: report placed in {doc}", file=sys.stderr)
     doc.write_text(text)
+
+
+def _place(text: str, marker: str, markdown: str) -> str:
+    """Puts ``markdown`` between the BEGIN/END markers named ``marker`` (appended if absent)."""
+    block = f"<!-- BEGIN {marker} -->\n{markdown}<!-- END {marker} -->"
+    pattern = re.compile(rf"<!-- BEGIN {re.escape(marker)} -->.*?<!-- END {re.escape(marker)} -->", re.S)
+    return pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text}\n{block}\n"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
     embedlab report OUTDIR [--metric accuracy|macro_f1]
     embedlab status OUTDIR
     embedlab compare OUTDIR OUTDIR [...] [--out DIR]
+    embedlab claims CLAIMS_FILE                 (docs/claims.yaml: RESULTS.md's claims, evaluated)
     embedlab export OUTDIR --run RUN_ID [--to DIR]
     embedlab predict MODEL_DIR [TEXT ...] [--file F [--column text]] [--out CSV]
     embedlab models
@@ -101,6 +102,25 @@ def _cmd_compare(args) -> int:
     write_comparison(comparison, out)
     print(f"embedlab: wrote {out}/compare.md, compare.csv and compare.html", file=sys.stderr)
     return EXIT_OK
+
+
+def _cmd_claims(args) -> int:
+    from pydantic import ValidationError
+
+    from embedlab.experiments.config import ConfigError
+    from embedlab.experiments.hypotheses import claims_markdown, evaluate
+
+    try:
+        evaluations = evaluate(Path(args.claims_file))
+    except (ValidationError, ValueError, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"{args.claims_file}: {first}") from None
+    print(claims_markdown(evaluations))
+    differ = [e for e in evaluations if e.claim.stated and e.claim.stated != e.verdict]
+    for e in differ:
+        print(f"embedlab: claim {e.claim.id}: RESULTS.md states {e.claim.stated}, the runs give {e.verdict}",
+              file=sys.stderr)
+    return EXIT_RUNS_FAILED if differ else EXIT_OK
 
 
 def _cmd_export(args) -> int:
@@ -332,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--metric", default="accuracy", choices=["accuracy", "macro_f1"])
     compare.add_argument("--out", help="where compare.md/.csv/.html go (default: results/compare_A_vs_B)")
     compare.set_defaults(handler=_cmd_compare)
+
+    claims = sub.add_parser("claims", help="evaluate declared claims (docs/claims.yaml) on recorded runs")
+    claims.add_argument("claims_file")
+    claims.set_defaults(handler=_cmd_claims)
 
     export = sub.add_parser("export", help="write a recorded run's model folder (retrained if not kept)")
     export.add_argument("outdir")

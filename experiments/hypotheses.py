@@ -1,0 +1,221 @@
+"""Claims as code: each claim of docs/RESULTS.md is a declared hypothesis, evaluated on recorded runs.
+
+A claims file (``docs/claims.yaml``) lists hypotheses such as "static > rand on MR with Kim's
+word2vec" or "potion-8M non-static ≈ GloVe non-static within 1 point". Each names the output folder
+its runs are in, the two conditions it compares (``a`` and ``b``: filters on the runs' columns) and,
+for a sweet-spot claim, a second setting whose gain it is contrasted with. :func:`evaluate` picks the
+test the design calls for, adjusts p-values with Holm within each declared family, and gives a
+verdict:
+
+- ``SUPPORTED``: the difference a − b is in the claimed direction and survives Holm at 0.05;
+- ``REFUTED``: it goes the other way and survives Holm (for an equivalence claim: the 95% interval
+  lies outside the margin);
+- ``EQUIVALENT``: no difference beyond the margin (TOST at 0.05: the 90% interval inside ±margin);
+- ``INCONCLUSIVE``: none of these; the line says what difference the design could have detected.
+
+Tests: cross-validation folds (one score per fold) → Nadeau & Bengio's corrected resampled t;
+seeds on one split → :func:`~embedlab.experiments.stats.seeds_and_sentences` over the runs'
+per-sentence predictions (seeds and test sentences both random). A test of the suite fails when a
+claim's ``stated`` verdict (what RESULTS.md says) and the computed one disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
+
+
+class Hypothesis(BaseModel):
+    """One declared claim (a row of the claims file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str = Field(description="the claim as RESULTS.md states it")
+    results: str = Field(description="output folder of the runs (relative to the claims file's folder's parent)")
+    family: str = Field(description="the Holm family it is adjusted in (one per table of claims)")
+    hypothesis: Literal["greater", "equivalent"] = "greater"
+    where: dict[str, Any] = Field(default_factory=dict, description="filter both sides share (dataset, train_size, ...)")
+    a: dict[str, Any] = Field(description="filter of the condition claimed better (or equal)")
+    b: dict[str, Any] = Field(description="filter of the condition it is compared with")
+    versus: dict[str, Any] | None = Field(
+        None, description="a sweet-spot contrast: the gain a − b at `where` minus the gain at these settings")
+    margin: float | None = Field(None, gt=0, description="points; default: the file's margin")
+    stated: Verdict | None = Field(None, description="the verdict RESULTS.md states")
+
+
+class ClaimsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    margin: float = Field(1.0, gt=0, description="equivalence margin in accuracy points (TOST)")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    claims: list[Hypothesis]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A claim's computed result (points: accuracy × 100)."""
+
+    claim: Hypothesis
+    verdict: Verdict
+    mean: float
+    ci_low: float
+    ci_high: float
+    ci90_low: float
+    ci90_high: float
+    p: float
+    holm_p: float
+    test: str
+    pairs: int
+    family_size: int
+    commits: str
+    detectable: float
+
+
+def load_claims(path: Path) -> ClaimsFile:
+    return ClaimsFile.model_validate(yaml.safe_load(Path(path).read_text()))
+
+
+def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
+    """Evaluates every claim of a claims file; ``root``: where its ``results`` folders are
+    (default: the repository, the file's folder's parent)."""
+    from embedlab.experiments.stats import holm
+
+    spec = load_claims(path)
+    root = Path(root) if root is not None else Path(path).resolve().parent.parent
+    raw = [_test(claim, root) for claim in spec.claims]
+    adjusted: dict[str, float] = {}
+    for family in {c.family for c in spec.claims}:
+        members = [i for i, c in enumerate(spec.claims) if c.family == family and c.hypothesis == "greater"]
+        for i, p in zip(members, holm([raw[i]["p"] for i in members])):
+            adjusted[spec.claims[i].id] = float(p)
+    sizes = {f: sum(c.family == f and c.hypothesis == "greater" for c in spec.claims)
+             for f in {c.family for c in spec.claims}}
+    evaluations = []
+    for claim, result in zip(spec.claims, raw):
+        margin = claim.margin or spec.margin
+        holm_p = adjusted.get(claim.id, result["p"])
+        evaluations.append(Evaluation(claim, _verdict(claim, result, holm_p, margin, spec.alpha), result["mean"],
+                                      result["low"], result["high"], result["low90"], result["high90"],
+                                      result["p"], holm_p, result["test"],
+                                      result["pairs"], sizes.get(claim.family, 0), result["commits"],
+                                      result["detectable"]))
+    return evaluations
+
+
+def _verdict(claim: Hypothesis, result: dict, holm_p: float, margin: float, alpha: float) -> Verdict:
+    from embedlab.experiments.stats import equivalent
+
+    inside = equivalent(result["low90"], result["high90"], margin)
+    if claim.hypothesis == "equivalent":
+        if inside:
+            return "EQUIVALENT"
+        outside = result["low"] >= margin or result["high"] <= -margin
+        return "REFUTED" if outside else "INCONCLUSIVE"
+    if holm_p < alpha:
+        return "SUPPORTED" if result["mean"] > 0 else "REFUTED"
+    return "EQUIVALENT" if inside else "INCONCLUSIVE"
+
+
+def _select(runs: pd.DataFrame, filters: dict[str, Any]) -> pd.DataFrame:
+    keep = pd.Series(True, index=runs.index)
+    for column, value in filters.items():
+        if column not in runs.columns:
+            raise ValueError(f"claims: no column {column!r} in the runs (known: {', '.join(runs.columns)})")
+        keep &= runs[column].isin(value if isinstance(value, list) else [value])
+    return runs[keep]
+
+
+def _runs(root: Path, results: str) -> pd.DataFrame:
+    from embedlab.experiments.report import finished_runs
+
+    frame = finished_runs(root / results)
+    return frame.assign(variant=frame["variant"].fillna("–"))
+
+
+def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs of a and b under ``where``, matched by dataset, fold and seed (one row per key)."""
+    keys = ["dataset", "fold", "seed"]
+    sides = []
+    for side in (claim.a, claim.b):
+        rows = _select(runs, {**where, **side}).assign(fold=lambda f: f["fold"].fillna(-1))
+        sides.append(rows.drop_duplicates(keys).set_index(keys))
+    shared = sides[0].index.intersection(sides[1].index)
+    if not len(shared):
+        raise ValueError(f"claims: {claim.id}: no runs pair up in {claim.results} (check its filters)")
+    return sides[0].loc[shared], sides[1].loc[shared]
+
+
+def _correct_difference(root: Path, results: str, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Seeds × test sentences of (a right) − (b right), from the runs' predictions."""
+    rows = []
+    for run_a, run_b in zip(a["run_id"], b["run_id"]):
+        right = []
+        for run_id in (run_a, run_b):
+            frame = pd.read_csv(root / results / "runs" / run_id / "predictions.csv").sort_values("index")
+            right.append((frame["label"] == frame["predicted"]).to_numpy(float))
+        rows.append(right[0] - right[1])
+    return np.vstack(rows)
+
+
+def _test(claim: Hypothesis, root: Path) -> dict:
+    from embedlab.experiments.stats import corrected_resampled_t, seeds_and_sentences
+
+    runs = _runs(root, claim.results)
+    a, b = _pairs(runs, claim, claim.where)
+    commits = _commits(pd.concat([a, b]))
+    if (a.index.get_level_values("fold") >= 0).all() and claim.versus is None:
+        diffs = (a["accuracy"].to_numpy() - b["accuracy"].to_numpy()) * 100
+        n_train, n_test = float((a["n_train"] + a["n_dev"]).mean()), float(a["n_test"].mean())
+        t95 = corrected_resampled_t(diffs, n_train, n_test)
+        t90 = corrected_resampled_t(diffs, n_train, n_test, confidence=0.90)
+        return {"mean": t95.mean, "low": t95.ci_low, "high": t95.ci_high, "low90": t90.ci_low, "high90": t90.ci_high,
+                "p": t95.p, "test": f"corrected resampled t, {len(diffs)} folds", "pairs": len(diffs),
+                "commits": commits, "detectable": 2.8 * t95.se}
+    groups = [(_correct_difference(root, claim.results, a, b), 1.0)]
+    test = f"seeds × sentences t, {len(a)} seeds"
+    if claim.versus is not None:
+        a2, b2 = _pairs(runs, claim, {**claim.where, **claim.versus})
+        groups.append((_correct_difference(root, claim.results, a2, b2), -1.0))
+        commits = _commits(pd.concat([a, b, a2, b2]))
+        test = f"contrast of two gains, seeds × sentences t, {len(a)} + {len(a2)} seeds"
+    result = seeds_and_sentences(groups)
+    return {"mean": result.mean * 100, "low": result.ci_low * 100, "high": result.ci_high * 100,
+            "low90": result.ci90_low * 100, "high90": result.ci90_high * 100, "p": result.p, "test": test,
+            "pairs": len(a), "commits": commits, "detectable": 2.8 * result.se * 100}
+
+
+def _commits(rows: pd.DataFrame) -> str:
+    """The commits the runs were trained at, with run counts and the dirty flag, from the database."""
+    counts = rows.groupby([rows["git_commit"].fillna("?").str[:7], rows["git_dirty"].fillna(0).astype(int)]).size()
+    return ", ".join(f"{commit}{' (dirty)' if dirty else ''} ×{n}" for (commit, dirty), n in counts.items())
+
+
+def claims_markdown(evaluations: list[Evaluation]) -> str:
+    """The evaluated claims as a table: verdict, estimate with its 95% interval, p and Holm p within
+    the declared family, the test, and the commits the runs came from."""
+    lines = ["| claim | verdict | a − b, points [95% CI] | p (Holm p); equivalence: 90% CI | family | test | runs from |",
+             "|---|---|---|---|---|---|---|"]
+    for e in evaluations:
+        estimate = f"{e.mean:+.2f} [{e.ci_low:+.2f}, {e.ci_high:+.2f}]"
+        if e.verdict == "INCONCLUSIVE":
+            estimate += f"; detectable ≈ {e.detectable:.1f}"
+        holm = f"{e.p:.3g} ({e.holm_p:.3g})" if e.claim.hypothesis == "greater" else \
+            f"90% CI [{e.ci90_low:+.2f}, {e.ci90_high:+.2f}]"
+        family = f"{e.claim.family} (Holm over {e.family_size})" if e.claim.hypothesis == "greater" else \
+            f"{e.claim.family} (equivalence, ±{e.claim.margin or 1.0:g})"
+        lines.append(f"| **{e.claim.id}**: {e.claim.text} | **{e.verdict}** | {estimate} | {holm} | {family} "
+                     f"| {e.test} | `{e.claim.results}` at {e.commits} |")
+    return ("Each claim is a declared hypothesis (`docs/claims.yaml`), evaluated by `embedlab claims "
+            "docs/claims.yaml` on the archived runs: SUPPORTED / REFUTED = the difference survives Holm at "
+            "0.05 within its family, in / against the claimed direction; EQUIVALENT = TOST at 0.05 inside "
+            "the margin; INCONCLUSIVE otherwise, with the smallest difference the design would detect "
+            "(2.8 × SE: 80% power at 0.05).\n\n" + "\n".join(lines) + "\n")

@@ -1,0 +1,43 @@
+"""Claims as code: every claim of docs/claims.yaml (the ones RESULTS.md quotes) gives, computed from
+the archived runs, the verdict RESULTS.md states; and the verdict rules themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from embedlab.experiments.hypotheses import Hypothesis, _verdict, evaluate, load_claims
+
+REPO = Path(__file__).resolve().parents[1]
+CLAIMS = REPO / "docs" / "claims.yaml"
+
+
+def test_every_stated_verdict_is_the_computed_one():
+    evaluations = evaluate(CLAIMS)
+    assert evaluations and all(e.claim.stated for e in evaluations), "every claim states its verdict"
+    differ = {e.claim.id: (e.claim.stated, e.verdict) for e in evaluations if e.claim.stated != e.verdict}
+    assert not differ, differ
+
+
+def test_claims_are_quoted_in_results_md():
+    text = (REPO / "docs" / "RESULTS.md").read_text()
+    missing = [c.id for c in load_claims(CLAIMS).claims if f"**{c.id}**" not in text]
+    assert not missing, f"claims not in RESULTS.md's evaluated table: {missing}"
+
+
+def _claim(kind="greater"):
+    return Hypothesis(id="x", text="x", results="r", family="f", hypothesis=kind, a={}, b={})
+
+
+@pytest.mark.parametrize("kind, result, holm_p, verdict", [
+    ("greater", {"mean": 2.0, "low": 0.5, "high": 3.5, "low90": 0.8, "high90": 3.2}, 0.01, "SUPPORTED"),
+    ("greater", {"mean": -2.0, "low": -3.5, "high": -0.5, "low90": -3.2, "high90": -0.8}, 0.01, "REFUTED"),
+    ("greater", {"mean": 0.1, "low": -0.6, "high": 0.8, "low90": -0.5, "high90": 0.7}, 0.6, "EQUIVALENT"),
+    ("greater", {"mean": 1.0, "low": -1.5, "high": 3.5, "low90": -1.0, "high90": 3.0}, 0.3, "INCONCLUSIVE"),
+    ("equivalent", {"mean": 0.1, "low": -0.6, "high": 0.8, "low90": -0.5, "high90": 0.7}, 0.6, "EQUIVALENT"),
+    ("equivalent", {"mean": 3.0, "low": 1.5, "high": 4.5, "low90": 1.8, "high90": 4.2}, 0.001, "REFUTED"),
+    ("equivalent", {"mean": 0.5, "low": -1.5, "high": 2.5, "low90": -1.0, "high90": 2.0}, 0.5, "INCONCLUSIVE"),
+])
+def test_verdict_rules(kind, result, holm_p, verdict):
+    assert _verdict(_claim(kind), result, holm_p, margin=1.0, alpha=0.05) == verdict
