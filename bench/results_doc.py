@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/results_doc.py results/what_embeddings_learn results/qi2018_learning_curve ...
     .venv/bin/python bench/results_doc.py docs/claims.yaml      # the evaluated claims' table
+    .venv/bin/python bench/results_doc.py provenance            # commits of every archive, from its DB
 
 A claims file (``*.yaml``) is evaluated (:mod:`embedlab.experiments.hypotheses`) and its table placed
 between ``<!-- BEGIN claims -->`` / ``<!-- END claims -->``.
@@ -29,6 +30,9 @@ def main(outdirs: list[str]) -> None:
     doc = REPO / "docs" / "RESULTS.md"
     text = doc.read_text() if doc.exists() else "# Results\n"
     for outdir in map(Path, outdirs):
+        if str(outdir) == "provenance":
+            text = _place(text, "provenance", provenance_markdown(sorted((REPO / "docs" / "results").iterdir())))
+            continue
         if outdir.suffix == ".yaml":
             text = _place(text, "claims", claims_markdown(evaluate(outdir)))
             print(f"{outdir}: evaluated claims placed in {doc}", file=sys.stderr)
@@ -45,6 +49,27 @@ def main(outdirs: list[str]) -> None:
         text = _place(text, f"report {name}", markdown)
         print(f"{name}: report placed in {doc}", file=sys.stderr)
     doc.write_text(text)
+
+
+def provenance_markdown(archives: list[Path]) -> str:
+    """Where each archived result came from, read from its results.db (never typed): finished runs
+    per commit with the dirty flag (a dirty run was trained with uncommitted changes), and dates."""
+    from embedlab.experiments.store import ResultsStore
+
+    lines = ["| archive | finished runs | commits (runs; dirty = uncommitted changes in the checkout) | trained |",
+             "|---|---|---|---|"]
+    for folder in archives:
+        if not (folder / "results.db").exists():
+            continue
+        runs = ResultsStore(folder).frame()
+        runs = runs[runs["status"] == "finished"]
+        by_commit = runs.groupby([runs["git_commit"].fillna("?").str[:7], runs["git_dirty"].fillna(0).astype(int)])
+        commits = "; ".join(f"{commit} ×{len(rows)}{', dirty' if dirty else ''}"
+                            for (commit, dirty), rows in sorted(by_commit, key=lambda kv: kv[1]["started_at"].min()))
+        dates = f"{runs['started_at'].min()[:10]} – {runs['finished_at'].max()[:10]}" if len(runs) else "–"
+        lines.append(f"| `docs/results/{folder.name}` | {len(runs)} | {commits} | {dates} |")
+    return ("Generated from each archive's results.db by `bench/results_doc.py provenance` (a run copied "
+            "with `--reuse` keeps the commit it was trained at).\n\n" + "\n".join(lines) + "\n")
 
 
 def _place(text: str, marker: str, markdown: str) -> str:
