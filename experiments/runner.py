@@ -34,7 +34,8 @@ from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
 class GridOutcome:
     """What ``run_grid`` did: runs in the grid, skipped (recorded before or by another runner),
     finished and failed now, wall seconds, runs recorded as failed earlier and skipped
-    (``--retry-failed`` reruns them), runs lost with a cluster node (not recorded), and runs left
+    (``--retry-failed`` reruns them), runs lost (their worker process or cluster node kept dying, retries
+    included; not recorded), and runs left
     unrecorded because another live runner holds their claims."""
 
     total: int
@@ -243,42 +244,104 @@ def _stop_workers(pool, in_flight: int, log) -> None:
         process.terminate()
 
 
+# A worker process that dies (SIGKILL, the kernel's OOM killer, a crash in native code) takes the pool
+# down, and with it the runs every worker had in flight: those runs are trained again in a fresh pool,
+# each at most this many more times (as Ray retries a task, see RAY_SYSTEM_RETRIES). A run under which
+# workers keep dying is lost: not recorded, its claim released, so the next run of the config trains
+# it. A run that raises is a failure (recorded), never retried here.
+WORKER_DEATH_RETRIES = 3
+
+
 def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None):
     import multiprocessing
+    from collections import deque
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     log = log or sys.stderr
     context = multiprocessing.get_context("spawn")  # a fresh TF per worker; fork + TF deadlocks
     queue = iter(runs)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+    again: deque = deque()  # claimed runs whose worker died, to train again before new ones
+    deaths: dict = {}  # run_id → pools that broke while it was in flight
     pending: dict = {}
 
-    def submit_next() -> None:
-        for run in queue:  # claim just before submitting, so claims mean "in flight"
-            if claim(run):
-                pending[pool.submit(_train_safely, run, tensorboard_dir)] = run
-                return
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
 
+    def fill() -> bool:
+        """Keeps ``workers`` runs in flight (runs to train again first); False if the pool is broken."""
+        while len(pending) < workers:
+            run = again.popleft() if again else next((r for r in queue if claim(r)), None)  # claim, then submit
+            if run is None:
+                return True
+            try:
+                with _sigint_blocked():  # a worker process may start here
+                    pending[pool.submit(_train_safely, run, tensorboard_dir)] = run
+            except BrokenProcessPool:  # a worker died since the last wait; this run never started
+                again.appendleft(run)
+                return False
+        return True
+
+    def collect(futures) -> tuple[list, list]:
+        """(outcomes, runs whose worker died) of finished futures, which leave ``pending``."""
+        outcomes, died = [], []
+        for future in futures:
+            run = pending.pop(future)
+            try:
+                outcomes.append((run, *future.result()))
+            except BrokenProcessPool:
+                died.append(run)
+        return outcomes, died
+
+    pool = new_pool()
     try:
-        with _sigint_blocked():  # the workers start here
-            for _ in range(workers):
-                submit_next()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                run = pending.pop(future)
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool as exc:
-                    outcome = (None, f"BrokenProcessPool: a worker process died ({exc})", 0.0, _now())
-                yield (run, *outcome)
-                submit_next()
+        while True:
+            intact = fill()
+            if intact and not pending:
+                return
+            outcomes, died = collect(wait(pending, return_when=FIRST_COMPLETED)[0] if intact else ())
+            yield from outcomes
+            if intact and not died:
+                continue
+            # The pool is broken: each future still pending fails the same way (or has just finished).
+            finished, stuck = wait(pending, timeout=60)
+            outcomes, more = collect(finished)
+            died += more + [pending.pop(future) for future in stuck]
+            yield from outcomes
+            pool.shutdown(wait=True, cancel_futures=True)
+            lost = []
+            for run in died:
+                deaths[run.run_id] = deaths.get(run.run_id, 0) + 1
+                (lost if deaths[run.run_id] > WORKER_DEATH_RETRIES else again).append(run)
+            print(f"embedlab: a worker process died; starting new workers ({len(died) - len(lost)} run(s) in flight "
+                  f"trained again{f', {len(lost)} lost after {WORKER_DEATH_RETRIES} retries' if lost else ''})",
+                  file=log, flush=True)
+            for run in lost:  # not recorded: the next run of this config trains it
+                yield (run, None, None, 0.0, _now())
+            pool = new_pool()
     except BaseException:  # Ctrl-C, SIGTERM (raised as KeyboardInterrupt), or the driver stopped reading
         _stop_workers(pool, len(pending), log)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Fault injection, for tests (tests/test_ray_cluster.py): this variable names a file of run ids, one a
+# line; a Ray worker process given one of them exits at once (os._exit), on every try, as if killed,
+# so that Ray's retries run out and the run is lost. Unset (always, outside tests): no effect.
+DIE_ON_RUNS_VARIABLE = "EMBEDLAB_TEST_DIE_ON_RUNS"
+
+
+def _die_if_listed(run: RunSpec) -> None:
+    listing = os.environ.get(DIE_ON_RUNS_VARIABLE)
+    if not listing:
+        return
+    try:
+        doomed = Path(listing).read_text().split()
+    except OSError:  # the file removed: no more faults
+        return
+    if run.run_id in doomed:
+        os._exit(70)
 
 
 def _train_on_ray_worker(run: RunSpec, tensorboard_dir: str | None = None):
@@ -287,6 +350,7 @@ def _train_on_ray_worker(run: RunSpec, tensorboard_dir: str | None = None):
 
     import ray
 
+    _die_if_listed(run)
     result, *rest = _train_safely(run, tensorboard_dir)
     if result is not None:
         result = dataclasses.replace(result, node=f"{result.node}/{ray.get_runtime_context().get_node_id()[:12]}")
@@ -590,10 +654,10 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         with _Heartbeat(store):
             for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
                 prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
-                if result is None and error is None:  # lost with its node: no row, the claim released
+                if result is None and error is None:  # lost, retries included: no row, the claim released
                     store.release(run.run_id)
                     counts["lost"] += 1
-                    progress.advance(f"{prefix}: LOST (its node died; not recorded)", failed=True)
+                    progress.advance(f"{prefix}: LOST (its worker or node kept dying; not recorded)", failed=True)
                     continue
                 if error is not None:
                     counts["failed"] += 1
