@@ -89,7 +89,11 @@ def sweet_spot_sentences(gains: pd.DataFrame) -> list[str]:
     return sentences
 
 
-def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) -> Path:
+def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path, spots=None) -> Path:
+    """Accuracy, gain and gain-vs-baseline panels per dataset. ``spots`` (from
+    :func:`embedlab.experiments.sweet_spot.sweet_spots`) give the gain panel its 95% bands with the
+    test set's sampling error; the gain-vs-baseline panel marks each size as a labelled point (no
+    line: rand's accuracy need not grow with the size, and a line would run backwards)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -108,16 +112,25 @@ def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path) ->
                    title=f"{dataset}, {model}, {vectors}: accuracy (95% CI)")
         ax_acc.legend()
         part_gains = gains[(gains["dataset"] == dataset) & (gains["vectors"] == vectors) & (gains["model"] == model)]
+        bands = {spot.key[3]: spot for spot in spots or () if spot.key[:3] == (dataset, vectors, model)}
         for embedding, part in part_gains.groupby("embedding"):
             part = part.sort_values("n_train")
-            ax_gain.plot(part["n_train"], part["gain"] * 100, marker="o", label=f"{embedding} − rand")
-            ax_spot.plot(part["rand"] * 100, part["gain"] * 100, marker="o", label=f"{embedding} − rand")
+            line, = ax_gain.plot(part["n_train"], part["gain"] * 100, marker="o", label=f"{embedding} − rand")
+            if embedding in bands:
+                spot = bands[embedding]
+                x = part.set_index("train_size").loc[spot.sizes, "n_train"]
+                ax_gain.fill_between(x, spot.lows, spot.highs, alpha=0.15, color=line.get_color())
+            ax_spot.scatter(part["rand"] * 100, part["gain"] * 100, color=line.get_color(), label=f"{embedding} − rand")
+            for row in part.itertuples():
+                label = "all" if row.train_size >= 1 else f"1/{round(1 / row.train_size)}"
+                ax_spot.annotate(label, (row.rand * 100, row.gain * 100), fontsize=7,
+                                 xytext=(3, 3), textcoords="offset points", color=line.get_color())
         ax_gain.axhline(0, color="grey", lw=0.8)
         ax_gain.set(xscale="log", xlabel="training examples (log scale)", ylabel="gain (accuracy points)",
-                    title="gain of pretraining vs data size")
+                    title="gain over rand" + (" (95% band: seeds + test sentences)" if bands else ""))
         ax_spot.axhline(0, color="grey", lw=0.8)
         ax_spot.set(xlabel="rand (std) accuracy (%)", ylabel="gain (accuracy points)",
-                    title="gain vs the baseline's accuracy (sweet spot)")
+                    title="gain vs rand's accuracy (label: data fraction)")
         ax_gain.legend()
         ax_spot.legend()
     fig.tight_layout()

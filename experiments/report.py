@@ -452,7 +452,9 @@ def across_datasets_markdown(runs: pd.DataFrame, metric: str = "accuracy", figur
         if result.nemenyi_p is not None:
             text += (f" Friedman p = {_p(result.friedman_p)}; Nemenyi critical difference {result.critical_difference:.2f} "
                      "ranks at 0.05.")
-            if figures_dir is not None:
+            # Below 5 datasets the critical difference spans (nearly) the whole rank range: a diagram
+            # would only draw the test's lack of power.
+            if figures_dir is not None and len(result.datasets) >= CD_DIAGRAM_MIN_DATASETS:
                 path = _cd_diagram(result, figures_dir / f"cd_{variant}_{model}_{vectors}.png".replace("–", "none"), label)
                 text += f"\n\n  ![critical difference diagram]({path.name})"
         parts.append(text)
@@ -460,8 +462,12 @@ def across_datasets_markdown(runs: pd.DataFrame, metric: str = "accuracy", figur
         return ""
     return ("Over datasets (Demšar 2006): each dataset counts once, by its mean over folds/seeds. With few "
             "datasets these tests have little power: a Wilcoxon p below 0.05 needs at least 6 datasets. "
-            "In the diagrams, conditions joined by a bar are not significantly different (Nemenyi, 0.05).\n\n"
+            "In the diagrams (drawn from 5 datasets up), conditions joined by a bar are not significantly "
+            "different (Nemenyi, 0.05).\n\n"
             + "\n".join(parts) + "\n")
+
+
+CD_DIAGRAM_MIN_DATASETS = 5
 
 
 def _cd_diagram(result, path: Path, title: str) -> Path:

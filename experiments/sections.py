@@ -18,6 +18,7 @@ import pandas as pd
 from embedlab.experiments import analysis
 from embedlab.experiments import report as tables
 from embedlab.experiments.published import kim_table2_markdown
+from embedlab.experiments.sweet_spot import sweet_spot_markdown, sweet_spots
 
 
 @dataclass(frozen=True)
@@ -147,19 +148,35 @@ def learning_curve(ctx: ReportContext) -> Section | None:
         body = "_No rand runs: gains over rand (and the sweet spot) need them; accuracies are in the figure._\n\n"
     else:
         body = "\n".join(f"- {sentence}" for sentence in analysis.sweet_spot_sentences(size_gains)) + "\n\n"
+    spots = _sweet_spots(ctx)
+    if spots:
+        body += sweet_spot_markdown(spots) + "\n"
     body += "| dataset | model | size | examples | condition | rand | pretrained | gain |\n" + "|---" * 8 + "|\n"
     for row in size_gains.sort_values(["dataset", "model", "embedding", "train_size"]).itertuples():
         body += (f"| {row.dataset} | {row.model} | {row.train_size:g} | {row.n_train:.0f} | {row.embedding} "
                  f"| {row.rand * 100:.1f} | {row.pretrained * 100:.1f} | {row.gain * 100:+.1f} |\n")
     figures = []
     if ctx.figures_dir is not None:
-        path = analysis.plot_learning_curve(curve, size_gains, ctx.figures_dir / "learning_curve.png")
+        path = analysis.plot_learning_curve(curve, size_gains, ctx.figures_dir / "learning_curve.png", spots)
         figures.append(path)
         body += (f"\n![learning curve]({path.name})\n\n*Figure: left, test accuracy against the number of "
                  "training examples (log scale) with 95% t-intervals over seeds; middle, the gain of each "
-                 "pretrained condition over rand; right, the same gain against rand's accuracy — the "
-                 "sweet spot is where the baseline is poor but trainable.*\n")
+                 "pretrained condition over rand" + (", with 95% bands that include the test set's sampling "
+                 "error" if spots else "") + "; right, the same gain against rand's accuracy, each point "
+                 "labelled by its fraction of the data — the sweet spot is where the baseline is poor but "
+                 "trainable.*\n")
     return Section("Learning curve (Qi et al. 2018, Q2)", body, figures)
+
+
+def _sweet_spots(ctx: ReportContext) -> list:
+    """The tested sweet spots, where the runs' predictions are at hand (not for older archives
+    without per-sentence predictions)."""
+    if not (ctx.outdir / "runs").exists():
+        return []
+    try:
+        return sweet_spots(ctx.runs[ctx.runs["model"] != "minilm"], ctx.outdir)
+    except (OSError, KeyError, ValueError):
+        return []
 
 
 def word_frequency(ctx: ReportContext) -> Section | None:
