@@ -372,19 +372,22 @@ FREQUENCY_GROUPS = {UNSEEN_NOWHERE: "rare (0-2)", UNSEEN_IN_VECTORS: "rare (0-2)
 
 
 def pooled_frequency_markdown(table: pd.DataFrame) -> str:
-    """The rarest-word gains pooled over datasets into three groups, each bucket weighted by its test
-    examples: single buckets of one dataset are too small to show a trend, the pool may. Empty unless
+    """The rarest-word gains pooled over datasets into three groups, each bucket weighted by the
+    distinct test examples behind it (a 10-fold CV dataset tests each example once, so ten times one
+    fold's; a dataset with one official split counts its test set once, not as often as the folds of
+    another): single buckets of one dataset are too small to show a trend, the pool may. Empty unless
     ``table`` (from :func:`frequency_analysis` with ``by="rarest"``) covers more than one dataset."""
     if table.empty or table["dataset"].nunique() < 2 or "rand" not in set(table["embedding"]):
         return ""
-    wide, examples = _per_bucket(table, "rarest")
+    wide, _ = _per_bucket(table, "rarest")
+    examples = _distinct_examples(table, "rarest").reindex(wide.index)
     conditions = [c for c in ("static", "non-static", "multichannel") if c in wide.columns]
     gains = wide[conditions].sub(wide["rand"], axis=0).mul(examples, axis=0).assign(examples=examples).reset_index()
     order = list(dict.fromkeys(FREQUENCY_GROUPS.values()))
     gains["group"] = pd.Categorical(gains["rarest"].astype(str).map(FREQUENCY_GROUPS), categories=order, ordered=True)
     pooled = gains.groupby(["variant", "vectors", "model", "train_size", "group"], observed=True).agg(
         {**{c: "sum" for c in conditions}, "examples": "sum", "dataset": "nunique"})
-    lines = ["| variant | vectors | model | size | rarest word seen | datasets | test examples | "
+    lines = ["| variant | vectors | model | size | rarest word seen | datasets | distinct test examples | "
              + " | ".join(f"{c} gain" for c in conditions) + " |", "|---" * (7 + len(conditions)) + "|"]
     for (variant, vectors, model, size, group), row in pooled.iterrows():
         cells = [f"{row[c] / row['examples'] * 100:+.1f}" for c in conditions]

@@ -206,7 +206,7 @@ def word_frequency(ctx: ReportContext) -> Section | None:
                    "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
                    "policy).\n\n" + rarest
                    + ("\nPooled over datasets into rare / middle / frequent (gain in points, "
-                      "weighted by test examples):\n\n" + pooled if pooled else "")
+                      "weighted by the distinct test examples behind each bucket):\n\n" + pooled if pooled else "")
                    + "\nBy the share of an example's words never seen in training:\n\n" + unseen)
 
 

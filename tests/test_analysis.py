@@ -91,6 +91,10 @@ def test_pooled_frequency_gains_weight_buckets_by_examples():
     pooled = analysis.pooled_frequency_markdown(table)
     assert "| glove-6b-50d | cnn | 1 | rare (0-2) | 2 | 40 | +7.5 |" in pooled  # (30 * 10 + 10 * 0) / 40
     assert "| glove-6b-50d | cnn | 1 | frequent (>=10) | 2 | 40 | -2.0 |" in pooled
+    # Weighted by distinct test examples: dataset a's 10 CV folds test 10x its per-run examples,
+    # b's one official split only its own: (300 * 10 + 10 * 0) / 310.
+    folds = table.assign(test_sets=table["dataset"].map({"a": 10, "b": 1}))
+    assert "| rare (0-2) | 2 | 310 | +9.7 |" in analysis.pooled_frequency_markdown(folds)
     assert analysis.pooled_frequency_markdown(table[table["dataset"] == "a"]) == ""
 
 
