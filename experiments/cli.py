@@ -43,8 +43,8 @@ def _cmd_run(args) -> int:
           f"in {outcome.seconds / 60:.1f} min", file=sys.stderr)
     print(report_markdown(outdir))
     if outcome.lost:
-        print(f"embedlab: {outcome.lost} run(s) were lost with a cluster node and not recorded; run the same "
-              "command again to train them", file=sys.stderr)
+        print(f"embedlab: {outcome.lost} run(s) were lost (their worker process or cluster node kept dying, "
+              "retries included) and not recorded; run the same command again to train them", file=sys.stderr)
     if outcome.failed_before:
         print(f"embedlab: {outcome.failed_before} run(s) of this grid are recorded as failed and were not retried: "
               f"`embedlab status {outdir}` shows their errors; `embedlab run {args.config} --out {outdir} "

@@ -238,9 +238,9 @@ def _sigint_blocked():
 
 def _stop_workers(pool, in_flight: int, log) -> None:
     """Terminates a pool's worker processes now (their runs in flight are dropped, not recorded)."""
-    print(f"embedlab: stopping {len(pool._processes)} worker process(es); {in_flight} run(s) in flight are "
+    print(f"embedlab: stopping {len(pool._processes or {})} worker process(es); {in_flight} run(s) in flight are "
           "dropped, not recorded …", file=log, flush=True)
-    for process in list(pool._processes.values()):
+    for process in list((pool._processes or {}).values()):
         process.terminate()
 
 
@@ -248,8 +248,10 @@ def _stop_workers(pool, in_flight: int, log) -> None:
 # down, and with it the runs every worker had in flight: those runs are trained again in a fresh pool,
 # each at most this many more times (as Ray retries a task, see RAY_SYSTEM_RETRIES). A run under which
 # workers keep dying is lost: not recorded, its claim released, so the next run of the config trains
-# it. A run that raises is a failure (recorded), never retried here.
+# it. A run that raises is a failure (recorded), never retried here. Pools that break this many times
+# in a row before finishing any run mean workers that cannot start: the grid stops with an error.
 WORKER_DEATH_RETRIES = 3
+BARREN_POOLS_LIMIT = 10
 
 
 def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None):
@@ -293,13 +295,14 @@ def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None
                 died.append(run)
         return outcomes, died
 
-    pool = new_pool()
+    pool, barren = new_pool(), 0  # barren: pools in a row that broke before finishing a run
     try:
         while True:
             intact = fill()
             if intact and not pending:
                 return
             outcomes, died = collect(wait(pending, return_when=FIRST_COMPLETED)[0] if intact else ())
+            barren = 0 if outcomes else barren
             yield from outcomes
             if intact and not died:
                 continue
@@ -307,8 +310,13 @@ def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None
             finished, stuck = wait(pending, timeout=60)
             outcomes, more = collect(finished)
             died += more + [pending.pop(future) for future in stuck]
+            barren = 0 if outcomes else barren + 1
             yield from outcomes
+            if barren >= BARREN_POOLS_LIMIT:  # not killed workers: they cannot start (see _init_worker)
+                raise RuntimeError(f"worker processes died {barren} times in a row before finishing any run; "
+                                   "try --executor local to see why")
             pool.shutdown(wait=True, cancel_futures=True)
+            pool = new_pool()
             lost = []
             for run in died:
                 deaths[run.run_id] = deaths.get(run.run_id, 0) + 1
@@ -318,7 +326,6 @@ def _execute_processes(runs, claim, workers: int, tensorboard_dir=None, log=None
                   file=log, flush=True)
             for run in lost:  # not recorded: the next run of this config trains it
                 yield (run, None, None, 0.0, _now())
-            pool = new_pool()
     except BaseException:  # Ctrl-C, SIGTERM (raised as KeyboardInterrupt), or the driver stopped reading
         _stop_workers(pool, len(pending), log)
         raise
