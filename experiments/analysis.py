@@ -147,10 +147,11 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = list(gains.groupby(["vectors", "model"]))
+    gains = gains if "variant" in gains.columns else gains.assign(variant="–")
+    panels = list(gains.groupby(["variant", "vectors", "model"]))  # a config's variants: a panel each
     fig, axes = plt.subplots(len(panels), 1, figsize=(max(8, 1.3 * gains["dataset"].nunique() + 3),
                                                       3.8 * len(panels)), squeeze=False)
-    for ax, ((vectors, model), part) in zip(axes[:, 0], panels):
+    for ax, ((variant, vectors, model), part) in zip(axes[:, 0], panels):
         datasets = sorted(part["dataset"].unique())
         conditions = [c for c in ("static", "non-static", "multichannel") if c in set(part["condition"])]
         width = 0.8 / max(len(conditions), 1)
@@ -164,7 +165,8 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
         ax.set_xticks(np.arange(len(datasets)),
                       [d if pairs[d] > 1 else f"{d}\n(1 pair, no CI)" for d in datasets])
         ax.set(xlabel="dataset", ylabel="gain over rand (accuracy points)",
-               title=f"{model}, {vectors}: gain of pretrained embeddings (95% CI)")
+               title=f"{model}, {vectors}" + ("" if variant == "–" else f", {variant}")
+               + ": gain of pretrained embeddings (95% CI)")
         ax.legend()
     return _saved(fig, path)
 

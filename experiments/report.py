@@ -405,22 +405,27 @@ def datasets_table_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str
     if full.empty or full["dataset"].nunique() < 2:
         return ""
     datasets = sorted(full["dataset"].unique())
+    full = with_variant(full)
+    variants = full["variant"].nunique() > 1  # a config with variants: one row per variant too
     summary = summarise(full.assign(vectors=full["vectors"].fillna("–")), metric).set_index(
-        ["model", "vectors", "embedding", "dataset"])[["mean", "std", "count"]]
-    lines = ["| model | vectors | condition | " + " | ".join(datasets) + " |", "|---" * (3 + len(datasets)) + "|"]
-    for (model, vectors), rows in summary.groupby(level=["model", "vectors"], sort=True):
+        ["variant", "model", "vectors", "embedding", "dataset"])[["mean", "std", "count"]]
+    lines = ["| " + ("variant | " if variants else "") + "model | vectors | condition | " + " | ".join(datasets) + " |",
+             "|---" * (3 + variants + len(datasets)) + "|"]
+    for (variant, model, vectors), rows in summary.groupby(level=["variant", "model", "vectors"], sort=True):
         present = set(rows.index.get_level_values("embedding"))
         for condition in (c for c in CONDITION_ORDER if c in present):
             cells = []
             for dataset in datasets:
-                key = (model, vectors, condition, dataset)
+                key = (variant, model, vectors, condition, dataset)
                 cells.append(_cell(*rows.loc[key], gain=None) if key in rows.index else "–")
-            lines.append(f"| {model} | {vectors} | {condition} | " + " | ".join(cells) + " |")
+            lines.append("| " + (f"{variant} | " if variants else "") + f"{model} | {vectors} | {condition} | "
+                         + " | ".join(cells) + " |")
     if any(d in KIM_COLUMN for d in datasets):
         for condition in (c for c in CONDITION_ORDER if c in set(full["embedding"])):
             cells = [f"{KIM_2014_TABLE2[KIM_COLUMN[d]][condition] * 100:.1f}" if d in KIM_COLUMN else "–"
                      for d in datasets]
-            lines.append(f"| Kim 2014 CNN | word2vec 300d | {condition} | " + " | ".join(cells) + " |")
+            lines.append("| " + ("– | " if variants else "") + f"Kim 2014 CNN | word2vec 300d | {condition} | "
+                         + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
