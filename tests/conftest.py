@@ -14,6 +14,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parents[1]
+# Kim's datasets are in no registry: read them from the shared mirror beside the checkout, as CI does.
+if (REPO.parent / "shared" / "datasets").is_dir():
+    os.environ.setdefault("EMBEDLAB_MIRROR", str(REPO.parent / "shared" / "datasets"))
 
 
 # Fixtures that fetch real data (the first time) and so put a test in the slow tier.

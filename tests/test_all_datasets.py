@@ -22,6 +22,16 @@ EXPECTED = {  # id: (total, {class: count}) measured from DATA_SOURCES.md's reci
     "fine_foods": (5000, {"other": 1742, "great": 3258}),
     # 38,158 rows; 915 duplicate texts; 46 texts with conflicting labels dropped
     "crowdflower_tweets": (37197, {"negative": 15955, "neutral": 14431, "positive": 6811}),
+    # Kim (2014)'s files (../shared/datasets, the mirror; sentences and, for SST, training phrases)
+    "kim_mr": (10662, {"negative": 5331, "positive": 5331}),
+    "subj": (10000, {"subjective": 5000, "objective": 5000}),
+    "cr": (3771, {"negative": 1366, "positive": 2405}),  # 4 of 3,775 lines have no text
+    "mpqa": (10603, {"negative": 7292, "positive": 3311}),  # 3 of 10,606 lines have no text
+    "trec": (5952, {"description": 1300, "entity": 1344, "abbreviation": 95, "human": 1288, "location": 916,
+                    "number": 1009}),
+    "sst2": (86574, {"negative": 39352, "positive": 47222}),
+    "sst1": (168672, {"very negative": 8699, "negative": 30653, "neutral": 82098, "positive": 36127,
+                      "very positive": 11095}),
 }
 
 
