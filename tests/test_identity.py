@@ -24,13 +24,13 @@ CURRENT_IDS = {
     'kim2014_protocol.yaml': '413623e03b00',
     'binary_table2.yaml': '73369af9b914',  # release 0.3's kim2014_table2, renamed: ids kept
     'kim2014_table2.yaml': '34ab8c5728be',  # Kim's seven datasets (release 0.4)
-    'kim_gap_mr.yaml': 'c365bc2ccaf5',
+    'kim_gap_mr.yaml': '80635bb2a6c5',  # release 0.4: + scale variants (earlier runs keep their ids)
     'modern_embeddings.yaml': '63a6db65aed8',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
     'qi2018_learning_curve.yaml': 'e333e2070d16',
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
     'rescaled_vectors.yaml': '19ad9bc0bdb8',
-    'vector_scale.yaml': 'b9c8e9555692',
+    'vector_scale.yaml': '1fd38a66526b',  # release 0.4: + scale variants (earlier runs keep their ids)
     'sst_phrases.yaml': '264ea00df8ac',
     'what_embeddings_learn.yaml': '51c5ba990f13',
     'what_modern_embeddings_learn.yaml': 'c2377d4b1f24',
