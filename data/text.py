@@ -8,6 +8,21 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+def decode_lines(raw: bytes, meta: dict | None = None) -> list[str]:
+    """Decodes a text file line by line, UTF-8 where a line decodes and Latin-1 where it does not,
+    so that one bad byte costs one line's accents, not the file (Kim's MR, Subj and TREC files are
+    Latin-1). Repaired lines are counted in ``meta["non_utf8_lines_repaired"]``."""
+    lines = []
+    for line in raw.split(b"\n"):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            if meta is not None:
+                meta["non_utf8_lines_repaired"] = meta.get("non_utf8_lines_repaired", 0) + 1
+            lines.append(line.decode("latin-1"))
+    return lines
+
+
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID, UNK_ID = 0, 1
 
