@@ -30,6 +30,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedlab.experiments.records import correct_per_example
+
 Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
 
 
@@ -156,14 +158,9 @@ def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataF
 
 def _correct_difference(root: Path, results: str, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
     """Seeds × test sentences of (a right) − (b right), from the runs' predictions."""
-    rows = []
-    for run_a, run_b in zip(a["run_id"], b["run_id"]):
-        right = []
-        for run_id in (run_a, run_b):
-            frame = pd.read_csv(root / results / "runs" / run_id / "predictions.csv").sort_values("index")
-            right.append((frame["label"] == frame["predicted"]).to_numpy(float))
-        rows.append(right[0] - right[1])
-    return np.vstack(rows)
+    runs_dir = root / results / "runs"
+    return np.vstack([correct_per_example(runs_dir / run_a) - correct_per_example(runs_dir / run_b)
+                      for run_a, run_b in zip(a["run_id"], b["run_id"])])
 
 
 def _test(claim: Hypothesis, root: Path) -> dict:

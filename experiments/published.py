@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.experiments.records import correct_per_example
+
 # Kim (2014), Table 2, accuracy. Our dataset ids → his column.
 KIM_2014_TABLE2 = {
     "MR": {"rand": 0.761, "static": 0.810, "non-static": 0.815, "multichannel": 0.811},
@@ -57,16 +59,13 @@ def gap_interval(rows: pd.DataFrame, published: float, metric: str, outdir: Path
 
 
 def _correct_matrix(rows: pd.DataFrame, outdir: Path | None) -> np.ndarray | None:
-    """Seeds × test examples of 0/1 correctness, read from each run's predictions.csv (None if missing)."""
+    """Seeds × test examples of 0/1 correctness, from each run's predictions (None if missing)."""
     if outdir is None:
         return None
-    columns = []
-    for run_id in rows["run_id"]:
-        path = Path(outdir) / "runs" / run_id / "predictions.csv"
-        if not path.exists():
-            return None
-        frame = pd.read_csv(path).sort_values("index")
-        columns.append((frame["label"] == frame["predicted"]).to_numpy(float))
+    run_dirs = [Path(outdir) / "runs" / run_id for run_id in rows["run_id"]]
+    if not all((run_dir / "predictions.csv").exists() for run_dir in run_dirs):
+        return None
+    columns = [correct_per_example(run_dir) for run_dir in run_dirs]
     if len({len(c) for c in columns}) != 1:
         return None
     return np.vstack(columns)

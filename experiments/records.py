@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Fields that are files of the run folder, not columns.
 _PAYLOAD = {"payload": True}
@@ -90,3 +93,15 @@ class RunResult:
     def values(self) -> dict[str, Any]:
         """The scalar fields' values (one results.db row's measured part; metrics.json's keys)."""
         return {name: getattr(self, name) for name in self.columns()}
+
+
+def correct_per_example(run_dir) -> "np.ndarray":
+    """1.0 where a run's test prediction was right and 0.0 where not, in test-example order (from
+    its ``predictions.csv``): what the per-sentence statistics (seeds and test sentences random)
+    read, one run at a time."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    frame = pd.read_csv(Path(run_dir) / "predictions.csv").sort_values("index")
+    return (frame["label"] == frame["predicted"]).to_numpy(float)

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.experiments.records import correct_per_example
+
 KEYS = ["dataset", "vectors", "model", "embedding"]
 
 
@@ -36,11 +38,6 @@ class SweetSpot:
     versus_full: tuple[float, float, float, float] | None
 
 
-def _correct(outdir: Path, run_id: str) -> np.ndarray:
-    frame = pd.read_csv(Path(outdir) / "runs" / run_id / "predictions.csv").sort_values("index")
-    return (frame["label"] == frame["predicted"]).to_numpy(float)
-
-
 def gain_tables(runs: pd.DataFrame, outdir: Path) -> dict[tuple, dict[float, np.ndarray]]:
     """Per condition and size: seeds × test sentences of (pretrained right) − (rand right), paired
     by seed. Sizes whose test sentences differ (they should not on one split) are left out."""
@@ -54,7 +51,9 @@ def gain_tables(runs: pd.DataFrame, outdir: Path) -> dict[tuple, dict[float, np.
             pairs = [(r.run_id, rand.loc[(dataset, vectors, model, size, r.seed), "run_id"]) for r in part.itertuples()
                      if (dataset, vectors, model, size, r.seed) in rand.index]
             if pairs:
-                by_size[float(size)] = np.vstack([_correct(outdir, a) - _correct(outdir, b) for a, b in pairs])
+                runs_dir = Path(outdir) / "runs"
+                by_size[float(size)] = np.vstack([correct_per_example(runs_dir / a) - correct_per_example(runs_dir / b)
+                                                  for a, b in pairs])
         widths = {m.shape[1] for m in by_size.values()}
         if len(by_size) >= 2 and len(widths) == 1:
             tables[key] = by_size
