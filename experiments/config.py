@@ -490,12 +490,18 @@ class ExperimentConfig(_Section):
         what :meth:`runs` expands before merging runs that turn out identical, so never fewer."""
         per_split = (len(self.vectors_axis()) * len(self.grid.model) * len(self.grid.train_size or [1.0])
                      * len(self.grid.embedding))
-        total = 0
-        for data in self.data_axis():
-            folds = len(self.grid.fold) if self.grid.fold is not None else (data.folds if data.protocol == "cv" else 1)
-            seeds = self.grid.seed if data.protocol == "cv" else (self.grid.seeds_on_one_split or self.grid.seed)
-            total += per_split * folds * len(seeds)
-        return total
+        return sum(per_split * len(self._folds(data)) * len(self._seeds(data)) for data in self.data_axis())
+
+    def _folds(self, data: "DataConfig") -> list[int | None]:
+        """The folds a dataset's runs iterate: ``grid.fold``, else all of a CV split's, else one split."""
+        if self.grid.fold is not None:
+            return self.grid.fold
+        return list(range(data.folds)) if data.protocol == "cv" else [None]
+
+    def _seeds(self, data: "DataConfig") -> list[int]:
+        """The seeds of a dataset's runs: ``grid.seed``, or ``grid.seeds_on_one_split`` where the
+        dataset is evaluated on one split (seeds are then its only repetition)."""
+        return self.grid.seed if data.protocol == "cv" else (self.grid.seeds_on_one_split or self.grid.seed)
 
     def _longest_axis(self) -> str:
         lengths = {axis: len(getattr(self.grid, axis) or []) for axis in
@@ -535,11 +541,9 @@ class ExperimentConfig(_Section):
         sizes = self.grid.train_size or [1.0]
         runs = []
         for data in self.data_axis():
-            folds = self.grid.fold if self.grid.fold is not None else (
-                list(range(data.folds)) if data.protocol == "cv" else [None])
-            seeds = self.grid.seed if data.protocol == "cv" else (self.grid.seeds_on_one_split or self.grid.seed)
             for vectors, model, size, fold, seed, embedding in itertools.product(
-                    self.vectors_axis(), self.grid.model, sizes, folds, seeds, self.grid.embedding):
+                    self.vectors_axis(), self.grid.model, sizes, self._folds(data), self._seeds(data),
+                    self.grid.embedding):
                 pretrained = embedding != "rand"
                 own_inputs = not get_family(model).uses_word_vectors  # e.g. an encoder with its own tokenizer
                 runs.append(RunSpec(
