@@ -63,23 +63,32 @@ class ClaimsFile(BaseModel):
 
 
 @dataclass(frozen=True)
+class Difference:
+    """a − b as the design's test gives it, in points (accuracy × 100): the estimate, its 95% and
+    90% intervals (the 90% one is what TOST reads), the two-sided p, the test's name, the pairs it
+    rests on, the commits the runs came from, and the smallest difference it would detect."""
+
+    mean: float
+    low: float
+    high: float
+    low90: float
+    high90: float
+    p: float
+    test: str
+    pairs: int
+    commits: str
+    detectable: float
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """A claim's computed result (points: accuracy × 100)."""
+    """A claim's computed result: its difference, Holm p within its family, and verdict."""
 
     claim: Hypothesis
     verdict: Verdict
-    mean: float
-    ci_low: float
-    ci_high: float
-    ci90_low: float
-    ci90_high: float
-    p: float
+    difference: Difference
     holm_p: float
-    test: str
-    pairs: int
     family_size: int
-    commits: str
-    detectable: float
 
 
 def load_claims(path: Path) -> ClaimsFile:
@@ -97,33 +106,29 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
     adjusted: dict[str, float] = {}
     for family in {c.family for c in spec.claims}:
         members = [i for i, c in enumerate(spec.claims) if c.family == family and c.hypothesis == "greater"]
-        for i, p in zip(members, holm([raw[i]["p"] for i in members])):
+        for i, p in zip(members, holm([raw[i].p for i in members])):
             adjusted[spec.claims[i].id] = float(p)
     sizes = {f: sum(c.family == f and c.hypothesis == "greater" for c in spec.claims)
              for f in {c.family for c in spec.claims}}
     evaluations = []
-    for claim, result in zip(spec.claims, raw):
-        margin = claim.margin or spec.margin
-        holm_p = adjusted.get(claim.id, result["p"])
-        evaluations.append(Evaluation(claim, _verdict(claim, result, holm_p, margin, spec.alpha), result["mean"],
-                                      result["low"], result["high"], result["low90"], result["high90"],
-                                      result["p"], holm_p, result["test"],
-                                      result["pairs"], sizes.get(claim.family, 0), result["commits"],
-                                      result["detectable"]))
+    for claim, difference in zip(spec.claims, raw):
+        holm_p = adjusted.get(claim.id, difference.p)
+        verdict = _verdict(claim, difference, holm_p, claim.margin or spec.margin, spec.alpha)
+        evaluations.append(Evaluation(claim, verdict, difference, holm_p, sizes.get(claim.family, 0)))
     return evaluations
 
 
-def _verdict(claim: Hypothesis, result: dict, holm_p: float, margin: float, alpha: float) -> Verdict:
+def _verdict(claim: Hypothesis, result: Difference, holm_p: float, margin: float, alpha: float) -> Verdict:
     from embedlab.experiments.stats import equivalent
 
-    inside = equivalent(result["low90"], result["high90"], margin)
+    inside = equivalent(result.low90, result.high90, margin)
     if claim.hypothesis == "equivalent":
         if inside:
             return "EQUIVALENT"
-        outside = result["low"] >= margin or result["high"] <= -margin
+        outside = result.low >= margin or result.high <= -margin
         return "REFUTED" if outside else "INCONCLUSIVE"
     if holm_p < alpha:
-        return "SUPPORTED" if result["mean"] > 0 else "REFUTED"
+        return "SUPPORTED" if result.mean > 0 else "REFUTED"
     return "EQUIVALENT" if inside else "INCONCLUSIVE"
 
 
@@ -163,7 +168,7 @@ def _correct_difference(root: Path, results: str, a: pd.DataFrame, b: pd.DataFra
                       for run_a, run_b in zip(a["run_id"], b["run_id"])])
 
 
-def _test(claim: Hypothesis, root: Path) -> dict:
+def _test(claim: Hypothesis, root: Path) -> Difference:
     from embedlab.experiments.stats import corrected_resampled_t, seeds_and_sentences
 
     runs = _runs(root, claim.results)
@@ -174,9 +179,8 @@ def _test(claim: Hypothesis, root: Path) -> dict:
         n_train, n_test = float((a["n_train"] + a["n_dev"]).mean()), float(a["n_test"].mean())
         t95 = corrected_resampled_t(diffs, n_train, n_test)
         t90 = corrected_resampled_t(diffs, n_train, n_test, confidence=0.90)
-        return {"mean": t95.mean, "low": t95.ci_low, "high": t95.ci_high, "low90": t90.ci_low, "high90": t90.ci_high,
-                "p": t95.p, "test": f"corrected resampled t, {len(diffs)} folds", "pairs": len(diffs),
-                "commits": commits, "detectable": 2.8 * t95.se}
+        return Difference(t95.mean, t95.ci_low, t95.ci_high, t90.ci_low, t90.ci_high, t95.p,
+                          f"corrected resampled t, {len(diffs)} folds", len(diffs), commits, 2.8 * t95.se)
     groups = [(_correct_difference(root, claim.results, a, b), 1.0)]
     test = f"seeds × sentences t, {len(a)} seeds"
     if claim.versus is not None:
@@ -185,9 +189,8 @@ def _test(claim: Hypothesis, root: Path) -> dict:
         commits = _commits(pd.concat([a, b, a2, b2]))
         test = f"contrast of two gains, seeds × sentences t, {len(a)} + {len(a2)} seeds"
     result = seeds_and_sentences(groups)
-    return {"mean": result.mean * 100, "low": result.ci_low * 100, "high": result.ci_high * 100,
-            "low90": result.ci90_low * 100, "high90": result.ci90_high * 100, "p": result.p, "test": test,
-            "pairs": len(a), "commits": commits, "detectable": 2.8 * result.se * 100}
+    return Difference(result.mean * 100, result.ci_low * 100, result.ci_high * 100, result.ci90_low * 100,
+                      result.ci90_high * 100, result.p, test, len(a), commits, 2.8 * result.se * 100)
 
 
 def _commits(rows: pd.DataFrame) -> str:
@@ -202,15 +205,16 @@ def claims_markdown(evaluations: list[Evaluation]) -> str:
     lines = ["| claim | verdict | a − b, points [95% CI] | p (Holm p); equivalence: 90% CI | family | test | runs from |",
              "|---|---|---|---|---|---|---|"]
     for e in evaluations:
-        estimate = f"{e.mean:+.2f} [{e.ci_low:+.2f}, {e.ci_high:+.2f}]"
+        d = e.difference
+        estimate = f"{d.mean:+.2f} [{d.low:+.2f}, {d.high:+.2f}]"
         if e.verdict == "INCONCLUSIVE":
-            estimate += f"; detectable ≈ {e.detectable:.1f}"
-        holm = f"{e.p:.3g} ({e.holm_p:.3g})" if e.claim.hypothesis == "greater" else \
-            f"90% CI [{e.ci90_low:+.2f}, {e.ci90_high:+.2f}]"
+            estimate += f"; detectable ≈ {d.detectable:.1f}"
+        holm = f"{d.p:.3g} ({e.holm_p:.3g})" if e.claim.hypothesis == "greater" else \
+            f"90% CI [{d.low90:+.2f}, {d.high90:+.2f}]"
         family = f"{e.claim.family} (Holm over {e.family_size})" if e.claim.hypothesis == "greater" else \
             f"{e.claim.family} (equivalence, ±{e.claim.margin or 1.0:g})"
         lines.append(f"| **{e.claim.id}**: {e.claim.text} | **{e.verdict}** | {estimate} | {holm} | {family} "
-                     f"| {e.test} | `{e.claim.results}` at {e.commits} |")
+                     f"| {d.test} | `{e.claim.results}` at {d.commits} |")
     return ("Each claim is a declared hypothesis (`docs/claims.yaml`), evaluated by `embedlab claims "
             "docs/claims.yaml` on the archived runs: SUPPORTED / REFUTED = the difference survives Holm at "
             "0.05 within its family, in / against the claimed direction; EQUIVALENT = TOST at 0.05 inside "
