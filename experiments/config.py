@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import typing
+
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo,
                       create_model, field_validator, model_validator)
@@ -472,7 +474,7 @@ class ExperimentConfig(_Section):
                 variant = ExperimentConfig.model_validate(apply_overrides(base, overrides, f"variants.{name}"),
                                                           context=info.context)
             except ValidationError as exc:
-                raise ValueError("; ".join(f"variants.{name}.{line}" for line in _error_lines(exc))) from None
+                raise ValueError("; ".join(f"variants.{name}.{line}" for line in validation_error_lines(exc))) from None
             self._variant_configs[name] = variant
         # Counted before any variant is expanded into runs: each is bounded alone, but not their sum.
         _check_run_count(sum(v.planned_runs() for v in self._variant_configs.values()), self.grid.max_runs,
@@ -585,7 +587,7 @@ def _check_run_count(count: int, limit: int, biggest: str) -> None:
     """Refuses a grid of more than ``limit`` runs before a single run object exists.
 
     Raises:
-        ValueError: Worded with the key ``grid.max_runs`` (see :func:`_error_lines`).
+        ValueError: Worded with the key ``grid.max_runs`` (see :func:`validation_error_lines`).
     """
     if count > limit:
         raise ValueError(f"grid.max_runs: the grid lists {count:,} runs ({biggest}), more than grid.max_runs "
@@ -690,7 +692,7 @@ def load_snapshot(path: str | Path) -> ExperimentConfig:
     """Reads an output folder's ``experiment.yaml`` (the config a grid ran), including snapshots that
     releases 0.1-0.2 wrote with one flat ``model:`` section: their keys meant the CNN's (and, for
     dropout and max-norm, the bag of embeddings'), and are moved there, which keeps their run ids."""
-    raw = _read_yaml(Path(path)) or {}
+    raw = read_yaml_file(Path(path)) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: not a config snapshot this embedlab can read (not a mapping)")
     model = dict(raw.get("model") or {})
@@ -704,7 +706,7 @@ def load_snapshot(path: str | Path) -> ExperimentConfig:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: not a config snapshot this embedlab can read ("
-                          + "; ".join(_error_lines(exc)[:3]) + ")") from None
+                          + "; ".join(validation_error_lines(exc)[:3]) + ")") from None
 
 
 def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
@@ -858,7 +860,7 @@ def parse_overrides(items) -> dict[str, Any]:
     return parsed
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml_file(path: Path) -> Any:
     """The YAML document of a config file, read within :data:`MAX_CONFIG_BYTES` and the bounds of
     :func:`check_shape`.
 
@@ -891,7 +893,7 @@ def load_config(path: str | Path, overrides=()) -> ExperimentConfig:
         ConfigError: Missing file, bad YAML, or invalid content; the message names file and key.
     """
     path = Path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml_file(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(raw).__name__}")
     changes = parse_overrides(overrides)
@@ -922,7 +924,7 @@ def validate_mapping(raw: dict, where: str, base_dir: Path, given: dict | None =
     except RecursionError:
         raise ConfigError(f"{where}: settings nested too deeply to validate") from None
     except ValidationError as exc:
-        lines = [f"{where}: {line}" for line in _error_lines(exc)]
+        lines = [f"{where}: {line}" for line in validation_error_lines(exc)]
         # Say where a bad value came from when it was given on the command line.
         lines = [line + (" (given on the command line)" if any(f": {k}:" in line or f": {k}." in line
                                                                 for k in given or {}) else "") for line in lines]
@@ -933,8 +935,9 @@ _UNION_TAG = re.compile(r"^(str|int|float|bool|none|function-\w+\[.*\]|\w+\[.*\]
 _TYPE_MISMATCH = {"string_type", "model_type", "model_attributes_type", "dict_type", "none_required"}
 
 
-def _error_lines(exc: ValidationError) -> list[str]:
-    """One ``key: message`` line per problem."""
+def validation_error_lines(exc: ValidationError, schema: type[BaseModel] | None = None) -> list[str]:
+    """One ``key: message`` line per problem; ``schema`` (default :class:`ExperimentConfig`) is the
+    model validated, whose keys an unknown key's line lists."""
     errors = exc.errors()
     # A union (e.g. dataset: id | {path, ...}) reports each branch; keep the informative branch.
     for error in errors:
@@ -952,7 +955,7 @@ def _error_lines(exc: ValidationError) -> list[str]:
         if key == "(top level)" and named:  # a check across sections that names its key itself
             key, message = named.groups()
         if error["type"] == "extra_forbidden":
-            allowed = _allowed_keys(error["loc"][:-1])
+            allowed = _allowed_keys(error["loc"][:-1], schema or ExperimentConfig)
             message = f"unknown key (allowed here: {', '.join(allowed)})"
         elif error["type"] == "missing":
             message = "required key is missing"
@@ -960,10 +963,13 @@ def _error_lines(exc: ValidationError) -> list[str]:
     return lines
 
 
-def _allowed_keys(loc: tuple) -> list[str]:
-    model: type[BaseModel] = ExperimentConfig
+def _allowed_keys(loc: tuple, model: type[BaseModel]) -> list[str]:
     for part in loc:
+        if isinstance(part, int):  # an item of a list of sections (a claims file's `claims`)
+            continue
         annotation = model.model_fields[str(part)].annotation
+        if typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedlab.experiments.records import correct_per_example
@@ -92,7 +91,20 @@ class Evaluation:
 
 
 def load_claims(path: Path) -> ClaimsFile:
-    return ClaimsFile.model_validate(yaml.safe_load(Path(path).read_text()))
+    """A claims file, read and checked like a config (bounds, duplicate keys, YAML errors with their
+    line).
+
+    Raises:
+        ConfigError: One line naming the file and the key or line.
+    """
+    from pydantic import ValidationError
+
+    from embedlab.experiments.config import ConfigError, read_yaml_file, validation_error_lines
+
+    try:
+        return ClaimsFile.model_validate(read_yaml_file(Path(path)))
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + "; ".join(validation_error_lines(exc, ClaimsFile))) from None
 
 
 def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
@@ -143,7 +155,9 @@ def _select(runs: pd.DataFrame, filters: dict[str, Any]) -> pd.DataFrame:
 
 def _runs(root: Path, results: str) -> pd.DataFrame:
     from embedlab.experiments.report import finished_runs
+    from embedlab.experiments.store import require_results
 
+    require_results(root / results)  # a typo'd folder is not "no runs pair up"
     frame = finished_runs(root / results)
     return frame.assign(variant=frame["variant"].fillna("–"))
 

@@ -42,3 +42,21 @@ def _claim(kind="greater"):
 def test_verdict_rules(kind, result, holm_p, verdict):
     difference = Difference(**result, p=holm_p, test="t", pairs=10, commits="", detectable=2.0)
     assert _verdict(_claim(kind), difference, holm_p, margin=1.0, alpha=0.05) == verdict
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("claims:\n  - {id: x, txt: y}\n", "claims.0.txt: unknown key"),
+    ("claims: [\n", "not valid YAML (line 2"),
+    ("claims:\n  - {id: x, text: y, results: docs/results/nope, family: f, a: {embedding: static}, b: {}}\n",
+     "no results.db"),
+])
+def test_a_bad_claims_file_is_one_line_and_exit_2(tmp_path, text, expected):
+    import subprocess
+    import sys
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "claims.yaml").write_text(text)
+    result = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "claims", "docs/claims.yaml"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and expected in lines[0], result.stderr
