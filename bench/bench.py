@@ -78,9 +78,10 @@ def run_flops(run, prepared, epochs: int) -> float:
     epoch, at the padded lengths its batching gives (bucketed: each batch's own width)."""
     import numpy as np
 
-    from embedlab.experiments.train import batch_plan, bucket_padding, text_lengths
+    from embedlab.data.batching import batch_plan, text_lengths
+    from embedlab.models.registry import get_family
 
-    widest, pad_after = bucket_padding(run)
+    widest, pad_after = get_family(run.model_name).bucket_padding(run.model)
 
     def mean_padded(x, batch_size, seed):
         if run.training.batching == "fixed":
@@ -119,8 +120,8 @@ def glove_text_file() -> str:
 
 
 def phase_suite(grid: str, workers: int | None) -> dict:
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     config = grid_config(grid)
     # A fresh output folder (timing needs every run to train), kept: the grid's results are real
@@ -134,7 +135,7 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     workers_used = workers or max(1, (os.cpu_count() or 1))
     fit = sum(t["fit_seconds"] for t in timings)
     examples = float((frame["n_train"] * frame["epochs"]).sum())
-    from embedlab.experiments.train import prepare_split
+    from embedlab.experiments.running.train import prepare_split
 
     epochs_of = dict(zip(frame["run_id"], frame["epochs"]))
     flops = sum(run_flops(run, prepare_split(run), int(epochs_of[run.run_id])) for run in config.runs()
@@ -156,7 +157,7 @@ def phase_naive(grid: str, every: int) -> dict:
     from naive_baseline import naive_run
 
     from embedlab.data.datasets import load_dataset
-    from embedlab.experiments.train import split_indices
+    from embedlab.experiments.running.train import split_indices
 
     config = grid_config(grid)
     runs = config.runs()[::every]
@@ -186,17 +187,17 @@ def phase_steps() -> dict:
     vs length-bucketed batches, and float32 vs mixed bfloat16 at 50 and 300 dimensions."""
     import numpy as np
 
-    from embedlab.data.vectors import load_vectors
+    from embedlab.data.vectors import load_word_vectors
     from embedlab.experiments.config import ExperimentConfig
-    from embedlab.experiments.train import (_bucketed_pipeline, _pipeline, bucket_padding, configure_threads,
-                                            dtype_policy, prepare_split)
+    from embedlab.data.batching import bucketed_batches, padded_batches
+    from embedlab.experiments.running.train import configure_threads, dtype_policy, prepare_split
     from embedlab.models import get_builder, import_keras_quietly
     from embedlab.models.optimizers import LazyAdam
     from embedlab.models.registry import get_family
 
     started = time.perf_counter()
-    load_vectors.cache_clear()
-    load_vectors("glove-6b-50d")
+    load_word_vectors.cache_clear()
+    load_word_vectors("glove-6b-50d")
     vectors_load_s = time.perf_counter() - started
     keras = import_keras_quietly()
     import tensorflow as tf
@@ -219,9 +220,9 @@ def phase_steps() -> dict:
         if bucketed:
             family = get_family(model_name)  # padded as train_run pads them
             min_length, pad_after = family.bucket_padding(family.settings())
-            data = _bucketed_pipeline(tf, prepared.x_fit, prepared.y_fit, 50, min_length, 0, pad_after)[0]
+            data = bucketed_batches(tf, prepared.x_fit, prepared.y_fit, 50, min_length, 0, pad_after)[0]
         else:
-            data = _pipeline(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)
+            data = padded_batches(tf, prepared.x_fit, prepared.y_fit, 50, shuffle_seed=0)
         model.fit(data, epochs=1, verbose=0, shuffle=False)  # warm-up: tracing
         clock = time.perf_counter()
         model.fit(data, epochs=2, verbose=0, shuffle=False)

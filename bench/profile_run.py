@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--batching", default="bucketed", choices=["bucketed", "fixed"])
     args = parser.parse_args()
 
-    from embedlab.experiments import train
+    from embedlab.experiments.running import train
     from embedlab.experiments.config import ExperimentConfig
     from embedlab.models import import_keras_quietly
 

@@ -4,7 +4,7 @@
     .venv/bin/python bench/results_doc.py docs/claims.yaml      # the evaluated claims' table
     .venv/bin/python bench/results_doc.py provenance            # commits of every archive, from its DB
 
-A claims file (``*.yaml``) is evaluated (:mod:`embedlab.experiments.hypotheses`) and its table placed
+A claims file (``*.yaml``) is evaluated (:mod:`embedlab.experiments.reporting.hypotheses`) and its table placed
 between ``<!-- BEGIN claims -->`` / ``<!-- END claims -->``.
 
 Each directory's report is regenerated (`embedlab report`), its figures are copied to
@@ -20,8 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from embedlab.experiments.hypotheses import claims_markdown, evaluate
-from embedlab.experiments.report import write_report
+from embedlab.experiments.reporting.hypotheses import claims_markdown, evaluate
+from embedlab.experiments.reporting.report import write_report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def main(outdirs: list[str]) -> None:
 def provenance_markdown(archives: list[Path]) -> str:
     """Where each archived result came from, read from its results.db (never typed): finished runs
     per commit with the dirty flag (a dirty run was trained with uncommitted changes), and dates."""
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.store import ResultsStore
 
     lines = ["| archive | finished runs | commits (runs; dirty = uncommitted changes in the checkout) | trained |",
              "|---|---|---|---|"]

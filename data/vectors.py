@@ -230,34 +230,18 @@ _SPECS: Registry[_Spec] = Registry("vectors", {
 })
 
 
-def vectors_ids() -> list[str]:
-    """Registry vector sets: word vectors, then sub-word sets (:mod:`embedlab.data.subword`)."""
-    from embedlab.data.subword import SUBWORD_SPECS
-
-    return _SPECS.ids() + sorted(SUBWORD_SPECS)
-
-
-def is_subword(vectors_id: str | None) -> bool:
-    """Whether a vectors id names a sub-word set (every word has a vector, made from sub-tokens)."""
-    from embedlab.data.subword import SUBWORD_SPECS
-
-    return vectors_id in SUBWORD_SPECS
+def word_vectors_ids() -> list[str]:
+    """The registry's word vector sets (sub-word sets: :mod:`embedlab.data.subword`; both:
+    :mod:`embedlab.data.vector_sets`)."""
+    return _SPECS.ids()
 
 
-def vectors_card(vectors_id: str) -> VectorsCard:
-    if is_subword(vectors_id):
-        from embedlab.data.subword import SUBWORD_SPECS
-
-        return SUBWORD_SPECS[vectors_id].card
+def word_vectors_card(vectors_id: str) -> VectorsCard:
     return _spec(vectors_id).card
 
 
-def vectors_fingerprint(vectors_id: str) -> str:
+def word_vectors_fingerprint(vectors_id: str) -> str:
     """Identifies the vectors' content by their first source's checksum (all sources are the same data)."""
-    if is_subword(vectors_id):
-        from embedlab.data.subword import SUBWORD_SPECS
-
-        return vectors_id + ":" + SUBWORD_SPECS[vectors_id].artifact.sha256[:16] + ":mean-of-subtokens"
     return vectors_id + ":" + _spec(vectors_id).sources[0][0][0].sha256[:16]
 
 
@@ -269,17 +253,11 @@ def vectors_cache_path(vectors_id: str) -> Path:
 
 
 @lru_cache(maxsize=4)
-def load_vectors(vectors_id: str) -> "Vectors | SubwordVectors":
-    """Loads registry vectors, converting them into the cache on first use.
+def load_word_vectors(vectors_id: str) -> Vectors:
+    """Loads a registry word vector set, converting it into the cache on first use.
 
-    The first source is tried first; if it cannot be fetched the next one is used. A sub-word set
-    comes back as :class:`~embedlab.data.subword.SubwordVectors` (``for_words(words)`` gives word
-    vectors for any words).
+    The first source is tried first; if it cannot be fetched the next one is used.
     """
-    if is_subword(vectors_id):
-        from embedlab.data.subword import load_subword
-
-        return load_subword(vectors_id)
     spec = _spec(vectors_id)
     path = vectors_cache_path(vectors_id)
     if not verified(path, vectors_folder_problem):

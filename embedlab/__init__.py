@@ -65,7 +65,7 @@ def run(config, out: str | Path | None = None, *, executor: str = "processes", w
     Returns:
         pandas.DataFrame: :func:`results` of the output folder.
     """
-    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.running.runner import run_grid
 
     experiment = load_config(config, {**(overrides or {}), **_dotted(settings)})
     outdir = Path(out) if out else Path("results") / experiment.name
@@ -82,7 +82,7 @@ def results(outdir: str | Path):
     """
     import pandas as pd
 
-    from embedlab.experiments.store import ResultsStore, require_results
+    from embedlab.experiments.running.store import ResultsStore, require_results
 
     require_results(outdir)
     frame = ResultsStore(outdir).frame()
@@ -97,8 +97,8 @@ def report(outdir: str | Path, metric: str = "accuracy", write_files: bool = Fal
     Raises:
         MissingResultsError: The folder has no results.db (a FileNotFoundError, like :func:`results`).
     """
-    from embedlab.experiments.report import report_markdown, write_report
-    from embedlab.experiments.store import require_results
+    from embedlab.experiments.reporting.report import report_markdown, write_report
+    from embedlab.experiments.running.store import require_results
 
     require_results(outdir)
     if write_files:
@@ -113,8 +113,8 @@ def compare(*outdirs: str | Path, metric: str = "accuracy"):
     Raises:
         MissingResultsError: A folder has no results.db (a FileNotFoundError, like :func:`results`).
     """
-    from embedlab.experiments.compare import compare_folders
-    from embedlab.experiments.store import require_results
+    from embedlab.experiments.reporting.compare import compare_folders
+    from embedlab.experiments.running.store import require_results
 
     for outdir in outdirs:
         require_results(outdir)
@@ -123,14 +123,14 @@ def compare(*outdirs: str | Path, metric: str = "accuracy"):
 
 def export(outdir: str | Path, run_id: str, to: str | Path | None = None) -> Path:
     """Writes a recorded run's model folder (retraining it when the grid did not keep it)."""
-    from embedlab.experiments.export import export_run
+    from embedlab.experiments.serving.export import export_run
 
     return export_run(outdir, run_id, to)
 
 
 def load_model(path: str | Path):
     """A saved model folder, ready to ``predict(texts)``; see
-    :class:`embedlab.experiments.serving.TrainedModel`."""
-    from embedlab.experiments.serving import load_model as load
+    :class:`embedlab.experiments.serving.model.TrainedModel`."""
+    from embedlab.experiments.serving.model import load_model as load
 
     return load(path)

@@ -30,8 +30,8 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_RUNS_ELSEWHERE = 0, 1, 2, 3
 
 def _cmd_run(args) -> int:
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.runner import held_elsewhere_line, run_grid
+    from embedlab.experiments.reporting.report import report_markdown
+    from embedlab.experiments.running.runner import held_elsewhere_line, run_grid
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
@@ -57,8 +57,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.store import DB_NAME, ResultsStore
+    from embedlab.experiments.reporting.report import report_markdown
+    from embedlab.experiments.running.store import DB_NAME, ResultsStore
 
     if not (Path(args.outdir) / DB_NAME).exists():
         print(f"embedlab: {args.outdir} has no {DB_NAME}; run a config with --out {args.outdir} first",
@@ -68,7 +68,7 @@ def _cmd_report(args) -> int:
     if args.no_files:
         print(report_markdown(args.outdir, metric=args.metric))
         return EXIT_OK
-    from embedlab.experiments.report import write_report
+    from embedlab.experiments.reporting.report import write_report
 
     folder = write_report(args.outdir, metric=args.metric)
     print((folder / "report.md").read_text(encoding="utf-8"))
@@ -78,7 +78,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_status(args) -> int:
-    from embedlab.experiments.status import grid_status
+    from embedlab.experiments.reporting.status import grid_status
 
     if not (Path(args.outdir) / "experiment.yaml").exists():
         print(f"embedlab: {args.outdir} holds no grid (no experiment.yaml); run a config with --out "
@@ -89,8 +89,8 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from embedlab.experiments.compare import compare_folders, write_comparison
-    from embedlab.experiments.store import DB_NAME
+    from embedlab.experiments.reporting.compare import compare_folders, write_comparison
+    from embedlab.experiments.running.store import DB_NAME
 
     for folder in args.outdirs:
         if not (Path(folder) / DB_NAME).exists():
@@ -106,7 +106,7 @@ def _cmd_compare(args) -> int:
 
 def _cmd_claims(args) -> int:
     from embedlab.experiments.config import ConfigError
-    from embedlab.experiments.hypotheses import claims_markdown, evaluate
+    from embedlab.experiments.reporting.hypotheses import claims_markdown, evaluate
 
     try:
         evaluations = evaluate(Path(args.claims_file))
@@ -123,8 +123,8 @@ def _cmd_claims(args) -> int:
 
 
 def _cmd_export(args) -> int:
-    from embedlab.experiments.export import ExportError, export_run, finished_runs_table
-    from embedlab.experiments.store import DB_NAME
+    from embedlab.experiments.serving.export import ExportError, export_run, finished_runs_table
+    from embedlab.experiments.running.store import DB_NAME
 
     outdir = Path(args.outdir)
     if not (outdir / DB_NAME).exists():
@@ -165,7 +165,7 @@ def _read_texts(path: Path, column: str | None) -> list[str]:
 
 
 def _cmd_predict(args) -> int:
-    from embedlab.experiments.serving import ModelFolderError, load_model
+    from embedlab.experiments.serving.model import ModelFolderError, load_model
 
     try:
         texts = list(args.texts) + (_read_texts(Path(args.file), args.column) if args.file else [])
@@ -226,7 +226,7 @@ def _registry(kind: str):
         from embedlab.data import datasets as module
 
         return module.dataset_ids, module.dataset_card, module.dataset_cache_path, module.load_dataset
-    from embedlab.data import vectors as module
+    from embedlab.data import vector_sets as module
 
     return module.vectors_ids, module.vectors_card, module.vectors_cache_path, module.load_vectors
 
@@ -426,9 +426,9 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from embedlab.experiments.config import ConfigError
-    from embedlab.experiments.runner import SettingsChangedError
-    from embedlab.experiments.store import StoreError
-    from embedlab.experiments.tracking import MissingDependencyError
+    from embedlab.experiments.running.runner import SettingsChangedError
+    from embedlab.experiments.running.store import StoreError
+    from embedlab.experiments.running.tracking import MissingDependencyError
 
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)

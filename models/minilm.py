@@ -12,9 +12,15 @@ suite's dropout and max-norm softmax.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
+
+import numpy as np
 from pydantic import Field
 
-from embedlab.data.encoders import MINILM_WHEEL
+from embedlab.data.cache import atomic_dir, embedlab_home, verified
+from embedlab.data.encoders import MINILM_WHEEL, load_minilm
 from embedlab.models.family import ModelFamily, ModelSettings
 
 HIDDEN = 384  # all-MiniLM-L6-v2's width
@@ -38,7 +44,6 @@ def build_minilm_encoder(minilm, trainable: bool = False):
         keras.Model: ``[input_ids, attention_mask]`` (int32, ``(batch, length)``) → ``(batch, 384)``
         mean-pooled sentence embeddings.
     """
-    import numpy as np
 
     from embedlab.models import import_keras_quietly
     from embedlab.models.layers import PositionEmbedding
@@ -98,8 +103,6 @@ def build_minilm_encoder(minilm, trainable: bool = False):
 def minilm_inputs(settings: MiniLMSettings, embedding: str, texts) -> "np.ndarray":
     """A dataset's inputs: cached frozen sentence embeddings (``static``) or WordPiece ids padded
     with [PAD] = 0 (``non-static``; batches are then trimmed to their longest text)."""
-    from embedlab.data.encoders import load_minilm, sentence_features
-
     if embedding == "static":
         return sentence_features(texts, settings.max_length)
     return load_minilm().encode(texts, settings.max_length)[0]
@@ -122,7 +125,6 @@ def build_minilm_classifier(sequence_length: int | None, num_classes: int, embed
     Returns:
         keras.Model: Uncompiled classifier.
     """
-    from embedlab.data.encoders import load_minilm
     from embedlab.models import import_keras_quietly
     from embedlab.models.embedding import classifier_model
 
@@ -148,3 +150,40 @@ FAMILY = ModelFamily(
     identity_constants={"encoder_sha256": MINILM_WHEEL.sha256},
     text_inputs=minilm_inputs,
 )
+
+
+def _features_problem(folder) -> str | None:
+    return None if (folder / "features.npy").stat().st_size > 128 else "features.npy empty"
+
+
+def sentence_features(texts, max_length: int = 128, batch_size: int = 128) -> np.ndarray:
+    """The frozen encoder's mean-pooled sentence embeddings of ``texts``, ``(len(texts), 384)``
+    float32, cached on disk by content (texts, length, encoder, TF thread count), so a grid of the
+    frozen condition runs the encoder once per dataset and then trains only heads.
+
+    Texts are encoded in batches of similar length (each padded to its own longest): padding is
+    masked, so a text's embedding does not depend on its batch (checked against the reference).
+    The TF thread count is in the key because it changes float sums in the last digits.
+    """
+    import tensorflow as tf
+
+    texts = [str(t) for t in texts]
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    digest = hashlib.sha256(json.dumps([MINILM_WHEEL.sha256, max_length, threads, texts]).encode()).hexdigest()[:20]
+    folder = embedlab_home() / "features" / "all-minilm-l6-v2" / digest
+    if verified(folder, _features_problem):
+        return np.load(folder / "features.npy")
+    minilm = load_minilm()
+    print(f"embedlab: encoding {len(texts):,} texts with all-MiniLM-L6-v2 (frozen; cached for later runs)",
+          file=sys.stderr, flush=True)
+    ids, mask = minilm.encode(texts, max_length)
+    encoder = build_minilm_encoder(minilm)
+    order = np.argsort(mask.sum(axis=1), kind="stable")
+    features = np.empty((len(texts), minilm.hidden), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        width = int(mask[rows].sum(axis=1).max())
+        features[rows] = np.asarray(encoder([ids[rows, :width], mask[rows, :width]], training=False))
+    with atomic_dir(folder) as tmp:
+        np.save(tmp / "features.npy", features)
+    return features

@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_configure(config):
     # Size TF's thread pools before any test starts TF, as each worker process does: in-process
     # runs are then bit-identical to the processes and Ray executors' runs.
-    from embedlab.experiments.train import configure_threads
+    from embedlab.experiments.running.train import configure_threads
 
     configure_threads(1)
 
@@ -48,7 +48,7 @@ def mr():
 
 @pytest.fixture(scope="session")
 def glove50():
-    from embedlab.data.vectors import load_vectors
+    from embedlab.data.vector_sets import load_vectors
 
     return load_vectors("glove-6b-50d")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments import analysis
+from embedlab.experiments.reporting import analysis
 
 
 
@@ -61,8 +61,8 @@ def test_report_files_from_a_real_run(write_config, tmp_path):
     from conftest import TINY_CONFIG
 
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.report import write_report
-    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.reporting.report import write_report
+    from embedlab.experiments.running.runner import run_grid
 
     text = TINY_CONFIG.replace("training: {max_epochs: 1", "training: {save_embeddings: true, max_epochs: 1")
     out = tmp_path / "out"

@@ -4,7 +4,7 @@ model exactly the function of fixed padding."""
 import numpy as np
 import pytest
 
-from embedlab.experiments.train import POOL_BATCHES, batch_plan, text_lengths
+from embedlab.data.batching import POOL_BATCHES, batch_plan, text_lengths
 
 
 def test_text_lengths_count_up_to_the_last_token():
@@ -34,7 +34,7 @@ def test_evaluation_plan_is_sorted_by_length():
 def test_masked_model_gives_the_same_function_with_either_padding(glove50):
     import tensorflow as tf
 
-    from embedlab.experiments.train import _bucketed_pipeline, _pipeline
+    from embedlab.data.batching import bucketed_batches, padded_batches
     from embedlab.models import get_builder, import_keras_quietly
 
     keras = import_keras_quietly()
@@ -47,8 +47,8 @@ def test_masked_model_gives_the_same_function_with_either_padding(glove50):
     matrix = rng.normal(size=(100, 8)).astype("float32")
     keras.utils.set_random_seed(0)
     model = get_builder("boe")(sequence_length=None, num_classes=2, embedding_matrix=matrix, embedding="static")
-    fixed = model.predict(_pipeline(tf, x, y, 64, None), verbose=0)
-    data, order = _bucketed_pipeline(tf, x, y, 64, 1, None)
+    fixed = model.predict(padded_batches(tf, x, y, 64, None), verbose=0)
+    data, order = bucketed_batches(tf, x, y, 64, 1, None)
     bucketed = np.empty_like(fixed)
     bucketed[order] = model.predict(data, verbose=0)
     widths = [int(b[0].shape[1]) for b in data]

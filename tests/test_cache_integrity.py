@@ -72,12 +72,12 @@ def test_damaged_registry_vectors_are_rebuilt_identically(tmp_path, monkeypatch,
         shutil.copy(wheel, home / "downloads" / wheel.name)
     shutil.copytree(module.vectors_cache_path("glove-6b-50d"), home / "vectors" / "glove-6b-50d")
     monkeypatch.setenv("EMBEDLAB_HOME", str(home))
-    module.load_vectors.cache_clear()
+    module.load_word_vectors.cache_clear()
     try:
         words_file = home / "vectors" / "glove-6b-50d" / "words.txt"
         words = words_file.read_text(encoding="utf-8").split("\n")
         words_file.write_text("\n".join(words[: len(words) // 2]), encoding="utf-8")
-        rebuilt = module.load_vectors("glove-6b-50d")
+        rebuilt = module.load_word_vectors("glove-6b-50d")
         assert rebuilt.words == glove50.words and np.array_equal(rebuilt.matrix[:1000], glove50.matrix[:1000])
     finally:
-        module.load_vectors.cache_clear()
+        module.load_word_vectors.cache_clear()

@@ -7,7 +7,7 @@ import socket
 import sqlite3
 import time
 
-from embedlab.experiments.store import CLAIM_TIMEOUT_SECONDS, ResultsStore
+from embedlab.experiments.running.store import CLAIM_TIMEOUT_SECONDS, ResultsStore
 
 
 def _foreign_claim(store, run_id, host, pid, heartbeat):
@@ -77,7 +77,7 @@ def test_runs_held_by_another_live_runner_are_named_and_the_exit_code_says_so(wr
 def test_held_elsewhere_line_for_a_claim_without_heartbeat():
     from pathlib import Path
 
-    from embedlab.experiments.runner import held_elsewhere_line
+    from embedlab.experiments.running.runner import held_elsewhere_line
 
     line = held_elsewhere_line({"a": ("old", 7, None)}, Path("out"), now=100.0)
     assert line.startswith("1 run(s) of this grid are being trained by another runner (1 by host old pid 7, "

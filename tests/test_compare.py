@@ -52,7 +52,7 @@ def test_results_flattens_each_runs_settings(tmp_path):
 def test_the_api_refuses_a_folder_without_results_db_like_results_does(tmp_path):
     import pytest
 
-    from embedlab.experiments.store import StoreError
+    from embedlab.experiments.running.store import StoreError
 
     present = _folder(tmp_path, "present")
     missing = tmp_path / "missing"

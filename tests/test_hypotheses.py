@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.experiments.hypotheses import Difference, Hypothesis, _verdict, evaluate, load_claims
+from embedlab.experiments.reporting.hypotheses import Difference, Hypothesis, _verdict, evaluate, load_claims
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "docs" / "claims.yaml"

@@ -57,7 +57,8 @@ def minilm():
 
 @pytest.mark.slow
 def test_cached_frozen_features_are_the_reference_sentence_embeddings(minilm, tmp_path, monkeypatch):
-    from embedlab.data.encoders import numpy_forward, sentence_features
+    from embedlab.data.encoders import numpy_forward
+    from embedlab.models.minilm import sentence_features
 
     monkeypatch.setenv("EMBEDLAB_HOME", str(tmp_path))  # a fresh feature cache (the encoder itself stays loaded)
     texts = ["a gripping , beautifully acted film", "dull", "the plot makes no sense at all , and the jokes fall flat"]
@@ -73,7 +74,7 @@ def test_cached_frozen_features_are_the_reference_sentence_embeddings(minilm, tm
 def test_each_encoder_condition_trains_end_to_end(write_config, embedding):
     """A real run of each condition on 40 MR sentences: the frozen one trains only the head (its
     input is the cached features), the fine-tuned one trains the encoder's 22.7M weights too."""
-    from embedlab.experiments.train import prepare_split, train_run
+    from embedlab.experiments.running.train import prepare_split, train_run
 
     (run,) = [r for r in load_config(write_config(GRID)).runs() if r.embedding == embedding]
     prepared = prepare_split(run)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.data.text import UNK_ID, tokenize
-from embedlab.experiments import train
+from embedlab.experiments.running import train
 from embedlab.experiments.config import ExperimentConfig
 
 pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)

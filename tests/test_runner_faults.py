@@ -119,10 +119,10 @@ def test_two_runners_on_one_directory_never_train_a_run_twice(write_config, tmp_
 
 
 def test_a_run_that_raises_is_recorded_and_the_grid_goes_on(write_config, tmp_path, monkeypatch):
-    from embedlab.experiments import train as train_module
+    from embedlab.experiments.running import train as train_module
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     real_train = train_module.train_run
 
@@ -174,8 +174,8 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
 
 def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path):
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1, 2], model: [cnn, boe]")))
     run_grid(config, tmp_path / "local", executor="local")
@@ -190,8 +190,8 @@ def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path)
 def test_ray_executor_on_a_local_instance_gives_the_same_rows(write_config, tmp_path):
     pytest.importorskip("ray")
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1, 2]")))
     run_grid(config, tmp_path / "local", executor="local")
@@ -207,7 +207,7 @@ def test_mlflow_logs_params_metrics_history_and_artifacts(write_config, tmp_path
     mlflow = pytest.importorskip("mlflow")
     pytest.importorskip("sqlalchemy")
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.running.runner import run_grid
 
     config = load_config(write_config(GRID.replace("seed: [1, 2, 3]", "seed: [1]")))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -231,7 +231,7 @@ def _assert_same_rows(first, second):
 
 def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
     from embedlab.experiments.config import ExperimentConfig
-    from embedlab.experiments.runner import _write_run_dir
+    from embedlab.experiments.running.runner import _write_run_dir
 
     config = ExperimentConfig.model_validate({"name": "x", "data": {"dataset": "mr", "protocol": "holdout"},
                                               "grid": {"embedding": ["rand"]}})
@@ -240,7 +240,7 @@ def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
     half = runs / f".{run.run_id}.k1ll3d"  # atomic_dir's temporary folder, killed mid-write
     half.mkdir(parents=True)
     (half / "metrics.json").write_text("{")
-    from embedlab.experiments.records import RunResult
+    from embedlab.experiments.running.records import RunResult
 
     result = RunResult(accuracy=1.0, macro_f1=1.0, loss=0.0, epochs=1, best_epoch=1, train_seconds=0.1, n_train=1,
                        n_dev=1, n_test=1, vocab_size=2, sequence_length=1, batching="bucketed", precision="float32",
@@ -251,11 +251,11 @@ def test_rewriting_a_run_removes_what_a_killed_write_left(tmp_path):
 
 
 def test_a_fetch_error_stops_the_grid_before_any_run_is_recorded(write_config, tmp_path, monkeypatch):
-    from embedlab.data import vectors as vectors_module
+    from embedlab.data import vector_sets as vectors_module
     from embedlab.data.fetch import FetchError
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     from conftest import TINY_CONFIG
 

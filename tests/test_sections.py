@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from embedlab.experiments import sections
-from embedlab.experiments.sections import SECTIONS, ReportContext
+from embedlab.experiments.reporting import sections
+from embedlab.experiments.reporting.sections import SECTIONS, ReportContext
 
 
 def _curve_runs(conditions):
@@ -77,7 +77,7 @@ def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path)
 def test_embedding_spaces_are_analysed_per_vector_set(tmp_path, monkeypatch):
     """Spaces of two vector sets in one grid used to be mixed (the first run of each condition,
     whatever its vectors); now each set gets its own block."""
-    from embedlab.experiments import analysis
+    from embedlab.experiments.reporting import analysis
 
     seen = []
     monkeypatch.setattr(analysis, "spaces_of", lambda runs, outdir: seen.append(sorted(set(runs["vectors"]))) or {"x": 1})
@@ -94,8 +94,8 @@ def test_embedding_spaces_are_analysed_per_vector_set(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.runner import run_grid
+    from embedlab.experiments.reporting.report import report_markdown
+    from embedlab.experiments.running.runner import run_grid
 
     text = """\
         name: gap
@@ -118,7 +118,7 @@ def test_gap_decomposition_on_a_small_real_results_db(write_config, tmp_path):
     assert "| defaults | embedlab's defaults |" in markdown
     assert "| train_vocabulary | test words unseen in training → <unk> (v0.1) |" in markdown
     assert "16 finished runs" in markdown  # shared runs counted once
-    from embedlab.experiments.status import grid_status
+    from embedlab.experiments.reporting.status import grid_status
 
     status = grid_status(out)  # agrees with the report: every variant complete, shared runs in each
     assert "16 runs: 16 finished" in status and "| train_vocabulary | 6 | 0 | 0 | 0 |" in status

@@ -4,9 +4,9 @@ or, with --new-settings, recorded beside the old runs without mixing them in rep
 import pytest
 
 from embedlab.experiments.config import load_config
-from embedlab.experiments.report import report_markdown
-from embedlab.experiments.runner import SettingsChangedError, run_grid
-from embedlab.experiments.status import grid_status
+from embedlab.experiments.reporting.report import report_markdown
+from embedlab.experiments.running.runner import SettingsChangedError, run_grid
+from embedlab.experiments.reporting.status import grid_status
 
 
 
@@ -53,7 +53,7 @@ def test_reuse_copies_runs_with_the_same_id_from_another_folder(write_config, tm
     wider = load_config(write_config(GRID.replace("seed: [1, 2]", "seed: [1, 2, 3]"), "wider.yaml"))
     outcome = run_grid(wider, tmp_path / "second", executor="local", reuse=[first])
     assert outcome.finished == 2 and outcome.skipped == 4  # seed 3 trained, seeds 1-2 copied
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.store import ResultsStore
 
     a = ResultsStore(first).frame().set_index("run_id")["accuracy"]
     b = ResultsStore(tmp_path / "second").frame().set_index("run_id")["accuracy"]
@@ -68,7 +68,7 @@ def test_reuse_copies_runs_with_the_same_id_from_another_folder(write_config, tm
 def test_a_variants_grid_axis_is_not_a_settings_change(write_config, tmp_path, change, refused):
     import yaml
 
-    from embedlab.experiments.runner import settings_changes
+    from embedlab.experiments.running.runner import settings_changes
 
     text = """\
         name: grow

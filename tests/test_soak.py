@@ -99,7 +99,7 @@ class Killer(threading.Thread):
 
 
 def _frame(out):
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.store import ResultsStore
 
     return ResultsStore(out).frame()
 

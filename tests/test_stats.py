@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments.report import (comparison_markdown, datasets_table_markdown, paired_gains,
+from embedlab.experiments.reporting.report import (comparison_markdown, datasets_table_markdown, paired_gains,
                                          paired_gains_markdown)
-from embedlab.experiments.stats import bootstrap_ci, paired_gain
+from embedlab.experiments.reporting.stats import bootstrap_ci, paired_gain
 
 
 def test_paired_test_on_known_values():
@@ -67,7 +67,7 @@ def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row(tmp_path):
     assert datasets_table_markdown(mr) == ""  # one dataset: the comparison table says it all
     gains = paired_gains(pd.concat([mr, imdb]))
     assert gains["dataset"].tolist() == ["mr", "uci_imdb"] and gains["gain"].round(4).tolist() == [0.05, 0.05]
-    from embedlab.experiments.analysis import plot_dataset_gains
+    from embedlab.experiments.reporting.analysis import plot_dataset_gains
 
     assert plot_dataset_gains(gains, tmp_path / "gains.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -75,7 +75,7 @@ def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row(tmp_path):
 def test_corrected_resampled_t_against_a_hand_computed_example():
     from scipy import stats as st
 
-    from embedlab.experiments.stats import corrected_resampled_t
+    from embedlab.experiments.reporting.stats import corrected_resampled_t
 
     # 10 folds, n_test / n_train = 1/9: variance factor 1/10 + 1/9 = 0.2111…
     diffs = np.array([0.02, 0.01, 0.03, -0.01, 0.02, 0.00, 0.04, 0.01, 0.02, 0.01])
@@ -91,7 +91,7 @@ def test_corrected_resampled_t_against_a_hand_computed_example():
 
 
 def test_holm_on_a_textbook_example():
-    from embedlab.experiments.stats import holm
+    from embedlab.experiments.reporting.stats import holm
 
     # m = 4: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → monotone 0.06
     adjusted = holm([0.01, 0.04, 0.03, 0.005])
@@ -123,7 +123,7 @@ def test_cv_pairs_get_the_corrected_test_and_holm_runs_over_the_table():
 
 
 def test_demsar_example_critical_difference_and_friedman():
-    from embedlab.experiments.stats import friedman_from_ranks, nemenyi_critical_difference
+    from embedlab.experiments.reporting.stats import friedman_from_ranks, nemenyi_critical_difference
 
     # Demšar (2006), section 3.2.4: four C4.5 variants on 14 data sets, average ranks 3.143, 2.000,
     # 2.893, 1.964: chi2_F = 9.28, F_F = 3.69; Nemenyi CD at 0.05 = 2.569 * sqrt(4*5 / (6*14)) = 1.25.
@@ -134,7 +134,7 @@ def test_demsar_example_critical_difference_and_friedman():
 
 
 def test_compare_over_datasets_agrees_with_the_rank_formula():
-    from embedlab.experiments.stats import compare_over_datasets, friedman_from_ranks
+    from embedlab.experiments.reporting.stats import compare_over_datasets, friedman_from_ranks
 
     rng = np.random.default_rng(1)
     scores = pd.DataFrame(rng.normal(0.75, 0.03, size=(8, 3)), columns=["rand", "static", "non-static"])
@@ -149,7 +149,7 @@ def test_compare_over_datasets_agrees_with_the_rank_formula():
 
 
 def test_report_compares_conditions_over_datasets_with_a_cd_diagram(tmp_path):
-    from embedlab.experiments.report import across_datasets_markdown
+    from embedlab.experiments.reporting.report import across_datasets_markdown
 
     rng = np.random.default_rng(0)
     rows = []
@@ -178,7 +178,7 @@ def test_seeds_and_sentences_interval_covers_at_nominal_95(seeds):
     the nominal 95% interval must lie in 93-97% (a seeds-only interval covers ~75-90%)."""
     from scipy.special import expit
 
-    from embedlab.experiments.stats import seeds_and_sentences
+    from embedlab.experiments.reporting.stats import seeds_and_sentences
 
     rng = np.random.default_rng(seeds)
     mu, sentence_sd, seed_sd, cell_sd, sentences, sims = 1.2, 2.0, 0.05, 0.5, 1000, 1500
@@ -194,7 +194,7 @@ def test_seeds_and_sentences_interval_covers_at_nominal_95(seeds):
 
 
 def test_seeds_and_sentences_contrast_and_equivalence():
-    from embedlab.experiments.stats import equivalent, seeds_and_sentences
+    from embedlab.experiments.reporting.stats import equivalent, seeds_and_sentences
 
     rng = np.random.default_rng(0)
     a = (rng.random((5, 2000)) < 0.80).astype(float)

@@ -9,7 +9,7 @@ at one barrier on a new folder, so creation races are hit many times.
 import multiprocessing
 import random
 
-from embedlab.experiments.store import ResultsStore, StoreError
+from embedlab.experiments.running.store import ResultsStore, StoreError
 
 PROCESSES, ROUNDS, OPERATIONS = 6, 12, 25
 

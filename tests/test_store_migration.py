@@ -4,7 +4,7 @@ import sqlite3
 
 import pandas as pd
 
-from embedlab.experiments.store import ResultsStore
+from embedlab.experiments.running.store import ResultsStore
 
 V01_COLUMNS = ["run_id TEXT PRIMARY KEY", "experiment TEXT NOT NULL",
                "status TEXT NOT NULL CHECK (status IN ('finished', 'failed'))", "dataset TEXT", "vectors TEXT",
@@ -34,7 +34,7 @@ def test_release_02_database_gains_this_releases_columns(tmp_path):
     import shutil
     from pathlib import Path
 
-    from embedlab.experiments.records import RunResult
+    from embedlab.experiments.running.records import RunResult
 
     shutil.copy(Path(__file__).parent / "data" / "results_release_0.2.db", tmp_path / "results.db")
     with sqlite3.connect(tmp_path / "results.db") as db:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.experiments import store as store_module
-from embedlab.experiments.store import ResultsStore
+from embedlab.experiments.running import store as store_module
+from embedlab.experiments.running.store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASE_02 = Path(__file__).parent / "data" / "results_release_0.2.db"

@@ -149,9 +149,9 @@ def test_too_few_examples_per_class_and_dropped_rows_are_reported(write_config, 
 
 @pytest.mark.slow  # trains
 def test_status_and_report_work_from_the_db_after_the_csv_moved(write_config, reviews_csv, tmp_path):
-    from embedlab.experiments.report import report_markdown
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.status import grid_status
+    from embedlab.experiments.reporting.report import report_markdown
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.reporting.status import grid_status
 
     config = load_config(write_config(f"name: moved\ndata: {{dataset: {{path: {reviews_csv}, text: review, label: stars}}, protocol: holdout}}\n"
                                       "vectors: null\nmodel: {cnn: {num_filters: 4}}\ntraining: {max_epochs: 1}\n"
@@ -171,8 +171,8 @@ def test_run_says_how_many_rows_it_drops_and_why(write_config, tmp_path):
     import sqlite3
     import time
 
-    from embedlab.experiments.runner import run_grid
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.store import ResultsStore
 
     labels = ["" if i % 7 == 0 else ("pos" if i % 2 else "neg") for i in range(120)]  # 18 without a label
     rows = ["text,label"] + [f"review number {i},{label}" for i, label in enumerate(labels)]

@@ -36,7 +36,7 @@ def test_training_is_cached_and_reproducible(mr, tmp_path, monkeypatch):
 
 def test_train_corpus_uses_only_the_training_split(write_config, monkeypatch):
     """w2v:train vectors never see a test sentence: the corpus passed to gensim is the train split."""
-    from embedlab.experiments import train as train_module
+    from embedlab.experiments.running import train as train_module
 
     seen = {}
 

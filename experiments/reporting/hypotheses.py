@@ -14,7 +14,7 @@ verdict:
 - ``INCONCLUSIVE``: none of these; the line says what difference the design could have detected.
 
 Tests: cross-validation folds (one score per fold) → Nadeau & Bengio's corrected resampled t;
-seeds on one split → :func:`~embedlab.experiments.stats.seeds_and_sentences` over the runs'
+seeds on one split → :func:`~embedlab.experiments.reporting.stats.seeds_and_sentences` over the runs'
 per-sentence predictions (seeds and test sentences both random). A test of the suite fails when a
 claim's ``stated`` verdict (what RESULTS.md says) and the computed one disagree.
 """
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedlab.experiments.records import correct_per_example
+from embedlab.experiments.running.records import correct_per_example
 
 Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
 
@@ -110,7 +110,7 @@ def load_claims(path: Path) -> ClaimsFile:
 def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
     """Evaluates every claim of a claims file; ``root``: where its ``results`` folders are
     (default: the repository, the file's folder's parent)."""
-    from embedlab.experiments.stats import holm
+    from embedlab.experiments.reporting.stats import holm
 
     spec = load_claims(path)
     root = Path(root) if root is not None else Path(path).resolve().parent.parent
@@ -131,7 +131,7 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
 
 
 def _verdict(claim: Hypothesis, result: Difference, holm_p: float, margin: float, alpha: float) -> Verdict:
-    from embedlab.experiments.stats import equivalent
+    from embedlab.experiments.reporting.stats import equivalent
 
     inside = equivalent(result.low90, result.high90, margin)
     if claim.hypothesis == "equivalent":
@@ -154,8 +154,8 @@ def _select(runs: pd.DataFrame, filters: dict[str, Any]) -> pd.DataFrame:
 
 
 def _runs(root: Path, results: str) -> pd.DataFrame:
-    from embedlab.experiments.report import finished_runs
-    from embedlab.experiments.store import require_results
+    from embedlab.experiments.reporting.report import finished_runs
+    from embedlab.experiments.running.store import require_results
 
     require_results(root / results)  # a typo'd folder is not "no runs pair up"
     frame = finished_runs(root / results)
@@ -183,7 +183,7 @@ def _correct_difference(root: Path, results: str, a: pd.DataFrame, b: pd.DataFra
 
 
 def _test(claim: Hypothesis, root: Path) -> Difference:
-    from embedlab.experiments.stats import corrected_resampled_t, seeds_and_sentences
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, seeds_and_sentences
 
     runs = _runs(root, claim.results)
     a, b = _pairs(runs, claim, claim.where)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from embedlab.experiments.config import dataset_name, load_snapshot
-from embedlab.experiments.store import ResultsStore
+from embedlab.experiments.running.store import ResultsStore
 
 STATES = ("finished", "failed", "running", "pending")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from embedlab.experiments.serving import MANIFEST, write_model_folder
+from embedlab.experiments.running.model_folder import MANIFEST, write_model_folder
 
 
 class ExportError(ValueError):
@@ -20,7 +20,7 @@ class ExportError(ValueError):
 
 def finished_runs_table(outdir: Path, limit: int = 15) -> str:
     """Finished runs, best accuracy first: what ``--run`` can name."""
-    from embedlab.experiments.store import ResultsStore
+    from embedlab.experiments.running.store import ResultsStore
 
     frame = ResultsStore(outdir).frame()
     frame = frame[frame["status"] == "finished"].sort_values("accuracy", ascending=False)
@@ -66,7 +66,7 @@ def export_run(outdir: str | Path, run_id: str, to: str | Path | None = None, lo
     if not (run_dir / "config.yaml").is_file():
         raise ExportError(f"{run_dir}: config.yaml is missing, so the run cannot be retrained")
     from embedlab.experiments.config import RunSpec
-    from embedlab.experiments.train import WORKER, train_run
+    from embedlab.experiments.running.train import WORKER, train_run
 
     from embedlab.models.registry import get_family
 

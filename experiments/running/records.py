@@ -3,7 +3,7 @@
 Its scalar fields are, each under the same name, a column of ``results.db`` (the store derives its
 schema from them, and an older DB gains a new field's column when opened), a key of the run
 folder's ``metrics.json`` and a row field of the report's frame. Adding a metric means adding a
-field here and filling it in :func:`embedlab.experiments.train.train_run`.
+field here and filling it in :func:`embedlab.experiments.running.train.train_run`.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def sweet_spot_sentences(gains: pd.DataFrame) -> list[str]:
 
 def plot_learning_curve(curve: pd.DataFrame, gains: pd.DataFrame, path: Path, spots=None) -> Path:
     """Accuracy, gain and gain-vs-baseline panels per dataset. ``spots`` (from
-    :func:`embedlab.experiments.sweet_spot.sweet_spots`) give the gain panel its 95% bands with the
+    :func:`embedlab.experiments.reporting.sweet_spot.sweet_spots`) give the gain panel its 95% bands with the
     test set's sampling error; the gain-vs-baseline panel marks each size as a labelled point (no
     line: rand's accuracy need not grow with the size, and a line would run backwards)."""
     import matplotlib
@@ -219,7 +219,7 @@ def _test_buckets(config_text: str) -> pd.DataFrame:
     import yaml
 
     from embedlab.experiments.config import RunSpec
-    from embedlab.experiments.train import _tokenized, split_indices
+    from embedlab.experiments.running.train import _tokenized, split_indices
 
     run = RunSpec.model_validate(yaml.safe_load(config_text))
     dataset, tokens = _tokenized(run.data.dataset)
@@ -248,7 +248,7 @@ def _dataset_token_counts(dataset_ref_json: str) -> dict[int, int]:
     import json
 
     from embedlab.experiments.config import DataConfig
-    from embedlab.experiments.train import _tokenized
+    from embedlab.experiments.running.train import _tokenized
 
     _, tokens = _tokenized(DataConfig.model_validate(json.loads(dataset_ref_json)).dataset)
     return {i: len(t) for i, t in enumerate(tokens)}
@@ -407,7 +407,7 @@ def load_space(run_dir: Path) -> tuple[list[str], np.ndarray]:
 
 def pretrained_space(vectors_id: str, words: list[str]) -> tuple[list[str], np.ndarray]:
     """The pretrained vectors restricted to a task vocabulary (words without a vector left out)."""
-    from embedlab.data.vectors import is_subword, load_vectors
+    from embedlab.data.vector_sets import is_subword, load_vectors
 
     vectors = load_vectors(vectors_id)
     if is_subword(vectors_id):  # every word has a vector, made from its sub-tokens

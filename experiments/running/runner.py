@@ -24,10 +24,10 @@ import yaml
 
 from embedlab.data.cache import atomic_dir
 from embedlab.experiments.config import ExperimentConfig, RunSpec, dataset_name
-from embedlab.experiments.records import RunResult
-from embedlab.experiments.provenance import git_state, host, library_versions
-from embedlab.experiments.store import ResultsStore
-from embedlab.experiments.tracking import MissingDependencyError, MlflowTracker
+from embedlab.experiments.running.records import RunResult
+from embedlab.experiments.running.provenance import git_state, host, library_versions
+from embedlab.experiments.running.store import ResultsStore
+from embedlab.experiments.running.tracking import MissingDependencyError, MlflowTracker
 
 
 @dataclass
@@ -113,7 +113,7 @@ def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: d
             np.save(tmp / "embedding.npy", result.embeddings["matrix"].astype(np.float32))
             (tmp / "vocab.txt").write_text("\n".join(result.embeddings["words"]) + "\n", encoding="utf-8")
         if result.model_files:
-            from embedlab.experiments.serving import write_model_folder
+            from embedlab.experiments.running.model_folder import write_model_folder
 
             write_model_folder(tmp / "model", result.model_files)
         predictions = result.predictions
@@ -175,7 +175,7 @@ class Progress:
 def _train_safely(run: RunSpec, tensorboard_dir: str | None = None) -> tuple[RunResult | None, str | None, float, str]:
     """Trains one run; returns (result, error, seconds, started_at). Exceptions become an error text,
     so one run's failure never stops the grid (and crosses process boundaries as plain data)."""
-    from embedlab.experiments import train  # imports Keras: only when there is work
+    from embedlab.experiments.running import train  # imports Keras: only when there is work
 
     import dataclasses
     import socket
@@ -429,7 +429,7 @@ def prefetch(runs, log) -> None:
         FetchError: A dataset or vectors file could not be fetched.
     """
     from embedlab.data.datasets import load_dataset
-    from embedlab.data.vectors import load_vectors, vectors_ids
+    from embedlab.data.vector_sets import load_vectors, vectors_ids
 
     datasets = sorted({r.data.dataset for r in runs if isinstance(r.data.dataset, str)})
     vectors = sorted({r.vectors for r in runs if r.vectors in vectors_ids()})
@@ -513,7 +513,7 @@ class _Heartbeat:
     def __init__(self, store: ResultsStore):
         import threading
 
-        from embedlab.experiments.store import HEARTBEAT_SECONDS
+        from embedlab.experiments.running.store import HEARTBEAT_SECONDS
 
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, args=(store, HEARTBEAT_SECONDS), daemon=True,

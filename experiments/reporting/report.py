@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from embedlab.experiments.published import KIM_2014_TABLE2, KIM_2014_MR, KIM_COLUMN
-from embedlab.experiments.store import ResultsStore
+from embedlab.experiments.reporting.published import KIM_2014_TABLE2, KIM_2014_MR, KIM_COLUMN
+from embedlab.experiments.running.store import ResultsStore
 
 CONDITION_ORDER = ["rand", "static", "non-static", "multichannel"]
 CONDITION_TITLES = {"rand": "rand (std)", "static": "static (pre)", "non-static": "non-static (pre)",
@@ -105,7 +105,7 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
 def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Each pretrained condition's gain over rand per group, on runs paired by seed and fold.
 
-    The test follows the design (:mod:`embedlab.experiments.stats`): runs paired by CV fold share
+    The test follows the design (:mod:`embedlab.experiments.reporting.stats`): runs paired by CV fold share
     most of their training data, so they get Nadeau & Bengio's corrected resampled t-test and its
     interval; runs paired by seed on one fixed split are independent, so they get the plain paired
     t-test and a percentile-bootstrap interval. Holm's adjustment is over all rows of the table.
@@ -114,7 +114,7 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """
     import numpy as np
 
-    from embedlab.experiments.stats import corrected_resampled_t, holm, paired_gain
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, holm, paired_gain
 
     if runs.empty or "rand" not in set(runs["embedding"]):
         return pd.DataFrame()
@@ -345,7 +345,7 @@ def gap_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     change against the ``defaults`` variant with its 95% CI (t-interval over folds), static's gain over
     rand, and what remains of the gap to Kim's published row. Empty unless a ``defaults`` variant of MR
     runs exists."""
-    from embedlab.experiments.stats import corrected_resampled_t
+    from embedlab.experiments.reporting.stats import corrected_resampled_t
 
     runs = with_variant(runs)
     mr = runs[(runs["dataset"] == "mr") & (runs["model"] == "cnn") & (runs["train_size"] == 1.0)]
@@ -434,7 +434,7 @@ def across_datasets_markdown(runs: pd.DataFrame, metric: str = "accuracy", figur
     signed-rank of the per-dataset mean gains over rand (Holm-adjusted), and for three or more
     conditions the Friedman test, Nemenyi's critical difference and a critical-difference diagram.
     The unit is the dataset (its mean over folds/seeds), not the fold. Empty below 2 datasets."""
-    from embedlab.experiments.stats import compare_over_datasets, holm
+    from embedlab.experiments.reporting.stats import compare_over_datasets, holm
 
     full = with_variant(runs[runs["train_size"] == 1.0])
     if full.empty or full["dataset"].nunique() < 2:
@@ -495,8 +495,8 @@ def _cd_diagram(result, path: Path, title: str) -> Path:
 
 def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> list[tuple[str, str]]:
     """The report as (title, markdown body) sections, from the units of
-    :mod:`embedlab.experiments.sections` in their order; figures are written to ``figures_dir``."""
-    from embedlab.experiments.sections import SECTIONS, ReportContext
+    :mod:`embedlab.experiments.reporting.sections` in their order; figures are written to ``figures_dir``."""
+    from embedlab.experiments.reporting.sections import SECTIONS, ReportContext
 
     outdir = Path(outdir)
     store = ResultsStore(outdir)
@@ -521,7 +521,7 @@ def report_markdown(outdir, metric: str = "accuracy", figures_dir: Path | None =
 def write_report(outdir, metric: str = "accuracy") -> Path:
     """Writes OUTDIR/report/: report.md, report.html (self-contained), the summary as CSV and LaTeX,
     and the figures as PNG. Returns the folder."""
-    from embedlab.experiments.html import markdown_to_html
+    from embedlab.experiments.reporting.html import markdown_to_html
 
     outdir = Path(outdir)
     folder = outdir / "report"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from embedlab.experiments.records import RunResult
+from embedlab.experiments.running.records import RunResult
 
 DB_NAME = "results.db"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embedlab.experiments.records import correct_per_example
+from embedlab.experiments.running.records import correct_per_example
 
 KEYS = ["dataset", "vectors", "model", "embedding"]
 
@@ -62,7 +62,7 @@ def gain_tables(runs: pd.DataFrame, outdir: Path) -> dict[tuple, dict[float, np.
 
 def sweet_spots(runs: pd.DataFrame, outdir: Path, resamples: int = 2000, seed: int = 0) -> list[SweetSpot]:
     """The tested sweet spot of every pretrained condition of a learning-curve grid."""
-    from embedlab.experiments.stats import seeds_and_sentences
+    from embedlab.experiments.reporting.stats import seeds_and_sentences
 
     examples = runs.groupby("train_size")["n_train"].mean()
     spots = []

@@ -3,7 +3,7 @@
 A section takes the :class:`ReportContext` (the finished runs as a DataFrame of what they stored, the
 metric, the output folder and where figures go) and returns a :class:`Section` — title, Markdown and
 the figures it wrote — or None when the runs do not support it. A new section is one function here
-plus its test; the statistics every section uses live in :mod:`embedlab.experiments.stats`, so a
+plus its test; the statistics every section uses live in :mod:`embedlab.experiments.reporting.stats`, so a
 test choice is made in one place.
 """
 
@@ -15,10 +15,10 @@ from typing import Callable
 
 import pandas as pd
 
-from embedlab.experiments import analysis
-from embedlab.experiments import report as tables
-from embedlab.experiments.published import kim_table2_markdown
-from embedlab.experiments.sweet_spot import sweet_spot_markdown, sweet_spots
+from embedlab.experiments.reporting import analysis
+from embedlab.experiments.reporting import report as tables
+from embedlab.experiments.reporting.published import kim_table2_markdown
+from embedlab.experiments.reporting.sweet_spot import sweet_spot_markdown, sweet_spots
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embedlab.experiments.report import _ci, _p, finished_runs
+from embedlab.experiments.reporting.report import _ci, _p, finished_runs
 
 SPLIT_KEYS = ("protocol", "folds", "split_seed", "subsample", "test_fraction", "dataset_fingerprint")
 
@@ -55,7 +55,7 @@ def _runs(outdir, metric: str) -> pd.DataFrame:
 
 def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
     """Compares each folder after the first with the first (see the module docstring)."""
-    from embedlab.experiments.stats import corrected_resampled_t, holm, paired_gain
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, holm, paired_gain
 
     names = [Path(d).name or str(d) for d in outdirs]
     if len(set(names)) < len(names):
@@ -153,7 +153,7 @@ def _markdown(frame: pd.DataFrame, notes: list[str], names: list[str], metric: s
 
 def write_comparison(comparison: Comparison, out: str | Path) -> Path:
     """Writes compare.md, compare.csv and a self-contained compare.html into ``out``."""
-    from embedlab.experiments.html import markdown_to_html
+    from embedlab.experiments.reporting.html import markdown_to_html
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embedlab.experiments.records import correct_per_example
+from embedlab.experiments.running.records import correct_per_example
 
 # Kim (2014), Table 2, accuracy. Our dataset ids → his column.
 KIM_2014_TABLE2 = {
@@ -43,7 +43,7 @@ def gap_interval(rows: pd.DataFrame, published: float, metric: str, outdir: Path
     sentences from the runs' predictions, so the interval includes the test set's own sampling
     error, which seeds on one split leave out. Returns ``(gap, low, high, test name)``.
     """
-    from embedlab.experiments.stats import corrected_resampled_t, seeds_and_sentences
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, seeds_and_sentences
 
     scores = rows[metric].to_numpy(float) * 100
     if rows["fold"].notna().all() and rows["fold"].nunique() > 1:
