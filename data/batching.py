@@ -91,11 +91,11 @@ class Batches:
 
     def fit(self, x, y, batch_size: int, seed: int):
         if self.bucketed:
-            return _bucketedpadded_batches(self.tf, x, y, batch_size, self.min_length, seed, self.pad_after)[0]
+            return bucketed_batches(self.tf, x, y, batch_size, self.min_length, seed, self.pad_after)[0]
         return padded_batches(self.tf, x, y, batch_size, shuffle_seed=seed)
 
     def evaluate(self, x, y, batch_size: int = 256):
         """(dataset, order): ``order[i]`` is the row of ``x`` of the dataset's i-th example."""
         if self.bucketed:
-            return _bucketedpadded_batches(self.tf, x, y, batch_size, self.min_length, None, self.pad_after)
+            return bucketed_batches(self.tf, x, y, batch_size, self.min_length, None, self.pad_after)
         return padded_batches(self.tf, x, y, batch_size, shuffle_seed=None), np.arange(len(x))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments.reporting.report import (comparison_markdown, datasets_table_markdown, paired_gains,
+from embedlab.experiments.reporting.tables import (comparison_markdown, datasets_table_markdown, paired_gains,
                                          paired_gains_markdown)
 from embedlab.experiments.reporting.stats import bootstrap_ci, paired_gain
 
@@ -149,7 +149,7 @@ def test_compare_over_datasets_agrees_with_the_rank_formula():
 
 
 def test_report_compares_conditions_over_datasets_with_a_cd_diagram(tmp_path):
-    from embedlab.experiments.reporting.report import across_datasets_markdown
+    from embedlab.experiments.reporting.across_datasets import across_datasets_markdown
 
     rng = np.random.default_rng(0)
     rows = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.experiments.reporting.report import finished_runs
+from embedlab.experiments.reporting.runs import finished_runs
 from embedlab.experiments.reporting.sweet_spot import sweet_spot_markdown, sweet_spots
 
 ARCHIVE = Path(__file__).resolve().parents[1] / "docs" / "results" / "qi2018_learning_curve"

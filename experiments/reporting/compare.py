@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from embedlab.experiments.reporting.report import _ci, _p, finished_runs
+from embedlab.experiments.reporting.runs import finished_runs
+from embedlab.experiments.reporting.tables import format_ci, format_p
 
 SPLIT_KEYS = ("protocol", "folds", "split_seed", "subsample", "test_fraction", "dataset_fingerprint")
 
@@ -144,8 +145,8 @@ def _markdown(frame: pd.DataFrame, notes: list[str], names: list[str], metric: s
         vectors = [f"{r.vectors_a} → {r.vectors_b}" if r.vectors_a != r.vectors_b else r.vectors_a] if vectors_differ else []
         lines.append("| " + " | ".join([*([str(r.variant)] if variants else []), str(r.dataset), str(r.model), str(r.embedding), f"{r.train_size:g}", *vectors,
                                         str(r.folder_b), cell(r.mean_a, r.std_a, r.n_a), cell(r.mean_b, r.std_b, r.n_b),
-                                        f"{bold}{r.diff * 100:+.2f}{bold}", _ci(r.ci_low, r.ci_high), r.test,
-                                        _p(r.p), _p(r.holm_p), str(r.pairs), r.note or ""]) + " |")
+                                        f"{bold}{r.diff * 100:+.2f}{bold}", format_ci(r.ci_low, r.ci_high), r.test,
+                                        format_p(r.p), format_p(r.holm_p), str(r.pairs), r.note or ""]) + " |")
     if notes:
         lines += ["", "Not matched:", *(f"- {n}" for n in notes)]
     return "\n".join(lines) + "\n"

@@ -154,7 +154,7 @@ def _select(runs: pd.DataFrame, filters: dict[str, Any]) -> pd.DataFrame:
 
 
 def _runs(root: Path, results: str) -> pd.DataFrame:
-    from embedlab.experiments.reporting.report import finished_runs
+    from embedlab.experiments.reporting.runs import finished_runs
     from embedlab.experiments.running.store import require_results
 
     require_results(root / results)  # a typo'd folder is not "no runs pair up"

@@ -16,8 +16,9 @@ from typing import Callable
 import pandas as pd
 
 from embedlab.experiments.reporting import analysis
-from embedlab.experiments.reporting import report as tables
-from embedlab.experiments.reporting.published import kim_table2_markdown
+from embedlab.experiments.reporting import across_datasets as over_datasets
+from embedlab.experiments.reporting import published as published_numbers
+from embedlab.experiments.reporting import tables
 from embedlab.experiments.reporting.sweet_spot import sweet_spot_markdown, sweet_spots
 
 
@@ -69,9 +70,9 @@ def across_datasets(ctx: ReportContext) -> Section | None:
         body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
                  "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
                  "95% CI) per dataset, one panel per vector set; above zero, pretraining helped.*\n")
-    over_datasets = tables.across_datasets_markdown(ctx.runs, ctx.metric, ctx.figures_dir)
-    if over_datasets:
-        body += "\n" + over_datasets
+    ranked = over_datasets.across_datasets_markdown(ctx.runs, ctx.metric, ctx.figures_dir)
+    if ranked:
+        body += "\n" + ranked
     return Section("Across datasets (Kim 2014, Table 2 layout)", body, figures)
 
 
@@ -108,17 +109,17 @@ def encoders(ctx: ReportContext) -> Section | None:
 
 
 def published(ctx: ReportContext) -> Section | None:
-    text = tables.published_markdown(ctx.runs, ctx.metric)
+    text = published_numbers.published_markdown(ctx.runs, ctx.metric)
     return Section("Against the published numbers", text) if text else None
 
 
 def kim_table2(ctx: ReportContext) -> Section | None:
-    text = kim_table2_markdown(ctx.runs, ctx.metric, ctx.outdir)
+    text = published_numbers.kim_table2_markdown(ctx.runs, ctx.metric, ctx.outdir)
     return Section("Kim (2014), Table 2: ours beside his", text) if text else None
 
 
 def gap_to_kim(ctx: ReportContext) -> Section | None:
-    text = tables.gap_markdown(ctx.runs, ctx.metric)
+    text = published_numbers.gap_markdown(ctx.runs, ctx.metric)
     return Section("The gap to Kim (2014) on MR, factor by factor", text) if text else None
 
 
