@@ -135,7 +135,7 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     workers_used = workers or max(1, (os.cpu_count() or 1))
     fit = sum(t["fit_seconds"] for t in timings)
     examples = float((frame["n_train"] * frame["epochs"]).sum())
-    from embedlab.experiments.running.train import prepare_split
+    from embedlab.experiments.running.prepare import prepare_split
 
     epochs_of = dict(zip(frame["run_id"], frame["epochs"]))
     flops = sum(run_flops(run, prepare_split(run), int(epochs_of[run.run_id])) for run in config.runs()
@@ -157,7 +157,7 @@ def phase_naive(grid: str, every: int) -> dict:
     from naive_baseline import naive_run
 
     from embedlab.data.datasets import load_dataset
-    from embedlab.experiments.running.train import split_indices
+    from embedlab.experiments.running.prepare import split_indices
 
     config = grid_config(grid)
     runs = config.runs()[::every]
@@ -190,7 +190,8 @@ def phase_steps() -> dict:
     from embedlab.data.vectors import load_word_vectors
     from embedlab.experiments.config import ExperimentConfig
     from embedlab.data.batching import bucketed_batches, padded_batches
-    from embedlab.experiments.running.train import configure_threads, dtype_policy, prepare_split
+    from embedlab.experiments.running.prepare import prepare_split
+    from embedlab.experiments.running.train import configure_threads, dtype_policy
     from embedlab.models import get_builder, import_keras_quietly
     from embedlab.models.optimizers import LazyAdam
     from embedlab.models.registry import get_family

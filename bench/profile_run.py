@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--batching", default="bucketed", choices=["bucketed", "fixed"])
     args = parser.parse_args()
 
-    from embedlab.experiments.running import train
+    from embedlab.experiments.running import prepare, train
     from embedlab.experiments.config import ExperimentConfig
     from embedlab.models import import_keras_quietly
 
@@ -50,7 +50,7 @@ def main() -> None:
 
     keras.Model.fit = fit_with_timer
     started = time.perf_counter()
-    prepared = train.prepare_split(run)
+    prepared = prepare.prepare_split(run)
     prepare_seconds = time.perf_counter() - started
     result = train.train_run(run, prepared)
     total = time.perf_counter() - started

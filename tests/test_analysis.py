@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embedlab.experiments.reporting import analysis
+from embedlab.experiments.reporting import curves, frequency, spaces
 
 
 
@@ -13,13 +13,13 @@ from embedlab.experiments.reporting import analysis
                                           (10, "10-99"), (99, "10-99"), (100, "100-999"), (999, "100-999"),
                                           (1000, ">=1000"), (10**6, ">=1000")])
 def test_frequency_bucket_edges(count, label):
-    assert analysis.bucket(count, analysis.FREQUENCY_BUCKETS) == label
+    assert frequency.bucket(count, frequency.FREQUENCY_BUCKETS) == label
 
 
 @pytest.mark.parametrize("share, label", [(0.0, "0%"), (0.05, "(0, 10%]"), (0.1, "(0, 10%]"),
                                           (0.11, "(10, 25%]"), (0.25, "(10, 25%]"), (0.5, "> 25%"), (1.0, "> 25%")])
 def test_unseen_share_bucket_edges(share, label):
-    assert analysis.bucket(share, analysis.UNSEEN_BUCKETS) == label
+    assert frequency.bucket(share, frequency.UNSEEN_BUCKETS) == label
 
 
 def _curve_runs():
@@ -33,26 +33,26 @@ def _curve_runs():
 
 
 def test_learning_curve_gains_and_sweet_spot_in_words(tmp_path):
-    curve = analysis.learning_curve(_curve_runs())
-    gains = analysis.gains_by_size(curve)
+    curve = curves.learning_curve(_curve_runs())
+    gains = curves.gains_by_size(curve)
     assert gains.sort_values("train_size")["gain"].round(4).tolist() == [0.10, 0.04, 0.01]
-    (sentence,) = analysis.sweet_spot_sentences(gains)
+    (sentence,) = curves.sweet_spot_sentences(gains)
     assert "largest, +10.0 points, at 0.1 of the training data (100 examples" in sentence
     assert "so it shrinks as data grows" in sentence  # largest at the smallest size
-    path = analysis.plot_learning_curve(curve, gains, tmp_path / "curve.png")
+    path = curves.plot_learning_curve(curve, gains, tmp_path / "curve.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_neighbours_word_pairs_and_polarity_probe_on_real_glove(glove50):
     words = glove50.words[:20000]
     matrix = np.asarray(glove50.matrix[:20000])
-    assert "better" in analysis.nearest_neighbours(words, matrix, "good", k=5)
-    scores = analysis.word_pair_scores(words, matrix)
+    assert "better" in spaces.nearest_neighbours(words, matrix, "good", k=5)
+    scores = spaces.word_pair_scores(words, matrix)
     assert 0.35 < scores["WordSim-353"][0] < 0.65  # DATA_SOURCES.md: .503 on the full 400k
     lexicon = {"good": 3, "great": 3, "excellent": 3, "bad": -3, "awful": -3, "terrible": -3}
     lexicon.update({w: 2 for w in ("nice", "happy", "love", "best", "wonderful", "fine", "beautiful", "win")})
     lexicon.update({w: -2 for w in ("hate", "worst", "sad", "poor", "ugly", "lose", "wrong", "fail")})
-    probe = analysis.polarity_probe(words, matrix, lexicon)
+    probe = spaces.polarity_probe(words, matrix, lexicon)
     assert probe["words"] == 22 and probe["accuracy"] > probe["majority"]
 
 
@@ -88,14 +88,14 @@ def test_pooled_frequency_gains_weight_buckets_by_examples():
             rows.append((dataset, bucket, "static", 0.70 + gain, n))
     table = pd.DataFrame(rows, columns=["dataset", "rarest", "embedding", "accuracy", "examples"])
     table = table.assign(vectors="glove-6b-50d", model="cnn", train_size=1.0)
-    pooled = analysis.pooled_frequency_markdown(table)
+    pooled = frequency.pooled_frequency_markdown(table)
     assert "| glove-6b-50d | cnn | 1 | rare (0-2) | 2 | 40 | +7.5 |" in pooled  # (30 * 10 + 10 * 0) / 40
     assert "| glove-6b-50d | cnn | 1 | frequent (>=10) | 2 | 40 | -2.0 |" in pooled
     # Weighted by distinct test examples: dataset a's 10 CV folds test 10x its per-run examples,
     # b's one official split only its own: (300 * 10 + 10 * 0) / 310.
     folds = table.assign(test_sets=table["dataset"].map({"a": 10, "b": 1}))
-    assert "| rare (0-2) | 2 | 310 | +9.7 |" in analysis.pooled_frequency_markdown(folds)
-    assert analysis.pooled_frequency_markdown(table[table["dataset"] == "a"]) == ""
+    assert "| rare (0-2) | 2 | 310 | +9.7 |" in frequency.pooled_frequency_markdown(folds)
+    assert frequency.pooled_frequency_markdown(table[table["dataset"] == "a"]) == ""
 
 
 def test_small_frequency_buckets_are_marked_not_read():
@@ -104,10 +104,10 @@ def test_small_frequency_buckets_are_marked_not_read():
         rows.append(("a", bucket, "rand", 0.50, n))
         rows.append(("a", bucket, "static", 0.72, n))
     table = pd.DataFrame(rows, columns=["dataset", "rarest", "embedding", "accuracy", "examples"])
-    text = analysis.frequency_markdown(table.assign(vectors="v", model="cnn", train_size=1.0, variant="–"))
+    text = frequency.frequency_markdown(table.assign(vectors="v", model="cnn", train_size=1.0, variant="–"))
     assert "| 0 (unseen, in vectors) | 3 / 3 | (50.0 ±" in text and "(+22.0 ±" in text
     # hand-checked: Wilson 95% for 15/30 is 0.5 ± 0.168; for 22/30 (72% of 30 rounds to 22) ± 0.151;
     # the gain's ± is 1.96 * sqrt((0.72 * 0.28 + 0.5 * 0.5) / 30) = 0.240
     assert "| 10-99 | 30 / 30 | 50.0 ±16.8 | 72.0 ±15.1 | +22.0 ±24.0 |" in text
     folds = table.assign(vectors="v", model="cnn", train_size=1.0, variant="–", test_sets=10)
-    assert "| 10-99 | 30 / 300 |" in analysis.frequency_markdown(folds)  # 10 CV folds: disjoint test sets
+    assert "| 10-99 | 30 / 300 |" in frequency.frequency_markdown(folds)  # 10 CV folds: disjoint test sets

@@ -139,7 +139,7 @@ def test_each_dataset_builds_from_the_mirror_with_its_card_counts(dataset_id, mo
 def test_sst_runs_train_on_phrases_and_keep_official_dev_and_test(monkeypatch):
     from embedlab.data.datasets import load_dataset
     from embedlab.experiments.config import ExperimentConfig
-    from embedlab.experiments.running.train import split_indices
+    from embedlab.experiments.running.prepare import split_indices
 
     monkeypatch.setenv("EMBEDLAB_MIRROR", str(SHARED))
     dataset = load_dataset("sst2")

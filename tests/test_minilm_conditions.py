@@ -74,7 +74,8 @@ def test_cached_frozen_features_are_the_reference_sentence_embeddings(minilm, tm
 def test_each_encoder_condition_trains_end_to_end(write_config, embedding):
     """A real run of each condition on 40 MR sentences: the frozen one trains only the head (its
     input is the cached features), the fine-tuned one trains the encoder's 22.7M weights too."""
-    from embedlab.experiments.running.train import prepare_split, train_run
+    from embedlab.experiments.running.prepare import prepare_split
+    from embedlab.experiments.running.train import train_run
 
     (run,) = [r for r in load_config(write_config(GRID)).runs() if r.embedding == embedding]
     prepared = prepare_split(run)

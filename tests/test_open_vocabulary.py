@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedlab.data.text import UNK_ID, tokenize
-from embedlab.experiments.running import train
+from embedlab.experiments.running import prepare
 from embedlab.experiments.config import ExperimentConfig
 
 pytestmark = pytest.mark.slow  # trains models (see conftest: the fast tier)
@@ -43,7 +43,7 @@ def _run(csv, vectors, embedding="static", vocabulary="open"):
 
 def _fixed_split(monkeypatch, test):
     fit, dev = np.arange(0, 216), np.arange(216, 240)
-    monkeypatch.setattr(train, "split_indices", lambda run, labels, official: (fit, dev, test))
+    monkeypatch.setattr(prepare, "split_indices", lambda run, labels, official: (fit, dev, test))
 
 
 def _ids_of(prepared, row, vocab_word):
@@ -53,7 +53,7 @@ def _ids_of(prepared, row, vocab_word):
 def test_test_only_word_gets_its_vector_and_unknown_gets_unk(setup, monkeypatch):
     csv, vectors, special, test = setup
     _fixed_split(monkeypatch, test)
-    prepared = train.prepare_split(_run(csv, vectors))
+    prepared = prepare.prepare_split(_run(csv, vectors))
     row = list(test).index(250)
     word_id = prepared.vocab.index_[RARE_WITH_VECTOR]
     assert word_id in prepared.x_test[row] and word_id >= len(prepared.vocab.counts_) - 0  # after training words
@@ -61,27 +61,27 @@ def test_test_only_word_gets_its_vector_and_unknown_gets_unk(setup, monkeypatch)
     assert RARE_WITHOUT not in prepared.vocab.index_ and UNK_ID in prepared.x_test[row]
     words = prepared.test_words
     assert RARE_WITH_VECTOR in words.vectors_only and words.unknown_tokens >= 1
-    closed = train.prepare_split(_run(csv, vectors, vocabulary="train"))
+    closed = prepare.prepare_split(_run(csv, vectors, vocabulary="train"))
     assert RARE_WITH_VECTOR not in closed.vocab.index_ and len(closed.matrix) < len(prepared.matrix)
-    rand = train.prepare_split(_run(csv, vectors, embedding="rand"))  # rand has no vectors to open with
+    rand = prepare.prepare_split(_run(csv, vectors, embedding="rand"))  # rand has no vectors to open with
     assert RARE_WITH_VECTOR not in rand.vocab.index_
 
 
 def test_mapping_depends_neither_on_test_labels_nor_on_the_test_set(setup, monkeypatch, mr_sample):
     csv, vectors, special, test = setup
     _fixed_split(monkeypatch, test)
-    first = train.prepare_split(_run(csv, vectors))
-    flipped = train._tokenized(_run(csv, vectors).data.dataset)[0]
+    first = prepare.prepare_split(_run(csv, vectors))
+    flipped = prepare.tokenized_dataset(_run(csv, vectors).data.dataset)[0]
     original = flipped.labels.copy()
     flipped.labels[test] = 1 - flipped.labels[test]  # test labels changed in place: nothing may move
     try:
-        second = train.prepare_split(_run(csv, vectors))
+        second = prepare.prepare_split(_run(csv, vectors))
     finally:
         flipped.labels[:] = original
     assert first.vocab.words_ == second.vocab.words_ and np.array_equal(first.matrix, second.matrix)
     assert np.array_equal(first.x_test, second.x_test)
     _fixed_split(monkeypatch, test[::2])  # another test set: shared words keep the same vector
-    third = train.prepare_split(_run(csv, vectors))
+    third = prepare.prepare_split(_run(csv, vectors))
     for word in set(first.test_words.vectors_only) & set(third.test_words.vectors_only):
         np.testing.assert_array_equal(first.matrix[first.vocab.index_[word]], third.matrix[third.vocab.index_[word]])
 
@@ -91,8 +91,10 @@ def test_fine_tuning_leaves_test_only_rows_untouched(setup, monkeypatch):
     csv, vectors, special, test = setup
     _fixed_split(monkeypatch, test)
     run = _run(csv, vectors, embedding="non-static")
-    prepared = train.prepare_split(run)
-    result = train.train_run(run, prepared)
+    prepared = prepare.prepare_split(run)
+    from embedlab.experiments.running.train import train_run
+
+    result = train_run(run, prepared)
     tuned = result.embeddings["matrix"]
     word_id = prepared.vocab.index_[RARE_WITH_VECTOR]
     np.testing.assert_array_equal(tuned[word_id], prepared.matrix[word_id])

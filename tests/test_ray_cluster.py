@@ -5,7 +5,7 @@ raylet, agents and worker processes keep: that is how the test finds a node's pr
 through the CLI, `embedlab run CONFIG --executor ray --ray-address HOST:PORT --cpus-per-task 1`.
 
 Mid-grid one worker node is SIGKILLed (its raylet, agents and workers), and one run's worker process
-dies on every try (fault injection: runner.DIE_ON_RUNS_VARIABLE), so Ray's retries run out. The first
+dies on every try (fault injection: executors.DIE_ON_RUNS_VARIABLE), so Ray's retries run out. The first
 command must exit 1 saying runs were lost, record nothing twice, record each row's node, and have
 fetched the data into each node's own cache; the same command run again must train exactly the lost
 runs and leave every run recorded once."""

@@ -77,11 +77,11 @@ def test_an_encoder_without_rand_is_paired_with_each_other_models_rand(tmp_path)
 def test_embedding_spaces_are_analysed_per_vector_set(tmp_path, monkeypatch):
     """Spaces of two vector sets in one grid used to be mixed (the first run of each condition,
     whatever its vectors); now each set gets its own block."""
-    from embedlab.experiments.reporting import analysis
+    from embedlab.experiments.reporting import spaces
 
     seen = []
-    monkeypatch.setattr(analysis, "spaces_of", lambda runs, outdir: seen.append(sorted(set(runs["vectors"]))) or {"x": 1})
-    monkeypatch.setattr(analysis, "spaces_markdown", lambda spaces: "#### Nearest neighbours\n")
+    monkeypatch.setattr(spaces, "spaces_of", lambda runs, outdir: seen.append(sorted(set(runs["vectors"]))) or {"x": 1})
+    monkeypatch.setattr(spaces, "spaces_markdown", lambda found: "#### Nearest neighbours\n")
     runs = pd.DataFrame({"vectors": ["potion", "wordllama", "potion"], "embedding": ["rand", "static", "static"]})
     section = sections.embedding_spaces(ReportContext(runs, "accuracy", tmp_path, None))
     assert seen == [["potion"], ["wordllama"]]

@@ -67,7 +67,7 @@ def test_datasets_table_has_one_column_per_dataset_and_kims_mr_row(tmp_path):
     assert datasets_table_markdown(mr) == ""  # one dataset: the comparison table says it all
     gains = paired_gains(pd.concat([mr, imdb]))
     assert gains["dataset"].tolist() == ["mr", "uci_imdb"] and gains["gain"].round(4).tolist() == [0.05, 0.05]
-    from embedlab.experiments.reporting.analysis import plot_dataset_gains
+    from embedlab.experiments.reporting.curves import plot_dataset_gains
 
     assert plot_dataset_gains(gains, tmp_path / "gains.png").read_bytes()[:4] == b"\x89PNG"
 

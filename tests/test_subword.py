@@ -56,7 +56,8 @@ def test_a_word_is_the_mean_of_its_sub_tokens(potion, wordllama):
 
 def test_a_run_with_sub_word_vectors_covers_every_word(write_config, tmp_path):
     from embedlab.experiments.config import load_config
-    from embedlab.experiments.running.train import prepare_split, train_run
+    from embedlab.experiments.running.prepare import prepare_split
+    from embedlab.experiments.running.train import train_run
 
     config = load_config(write_config("name: sw\ndata: {dataset: mr, protocol: holdout, subsample: 300}\n"
                                       "vectors: potion-base-8m\nmodel: {cnn: {num_filters: 4}}\n"

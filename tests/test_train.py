@@ -3,7 +3,8 @@
 import pytest
 
 from embedlab.experiments.config import load_config
-from embedlab.experiments.running.train import prepare_split, train_run
+from embedlab.experiments.running.prepare import prepare_split
+from embedlab.experiments.running.train import train_run
 
 from conftest import TINY_CONFIG
 
@@ -45,7 +46,7 @@ def test_deterministic_false_really_turns_op_determinism_off():
     inherit the process-wide setting."""
     from tensorflow.python.framework import config as tf_config
 
-    from embedlab.experiments.running.train import WORKER
+    from embedlab.experiments.running.worker import WORKER
 
     WORKER.seed(0, deterministic=True)
     assert tf_config.is_op_determinism_enabled()

@@ -36,7 +36,7 @@ def test_training_is_cached_and_reproducible(mr, tmp_path, monkeypatch):
 
 def test_train_corpus_uses_only_the_training_split(write_config, monkeypatch):
     """w2v:train vectors never see a test sentence: the corpus passed to gensim is the train split."""
-    from embedlab.experiments.running import train as train_module
+    from embedlab.experiments.running import prepare as prepare_module
 
     seen = {}
 
@@ -44,14 +44,14 @@ def test_train_corpus_uses_only_the_training_split(write_config, monkeypatch):
         seen["sentences"] = sentences
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(train_module, "train_word2vec", fake_train)
+    monkeypatch.setattr(prepare_module, "train_word2vec", fake_train)
     config = load_config(write_config(
         "name: w\ndata: {dataset: mr, protocol: holdout, subsample: 200, test_fraction: 0.25}\nvectors: w2v:train:sg:10\n"
         "grid: {embedding: [static]}\n"))
     run = config.runs()[0]
     with pytest.raises(RuntimeError, match="stop here"):
-        train_module.prepare_split(run)
-    dataset, tokens = train_module._tokenized(run.data.dataset)
+        prepare_module.prepare_split(run)
+    dataset, tokens = prepare_module.tokenized_dataset(run.data.dataset)
     from embedlab.data.splits import holdout_split, subsample
 
     pool = subsample(np.arange(len(dataset.labels)), dataset.labels, 200, 0)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import pandas as pd
 
-from embedlab.experiments.reporting import analysis
+from embedlab.experiments.reporting import curves, frequency, spaces
 from embedlab.experiments.reporting import across_datasets as over_datasets
 from embedlab.experiments.reporting import published as published_numbers
 from embedlab.experiments.reporting import tables
@@ -65,7 +65,7 @@ def across_datasets(ctx: ReportContext) -> Section | None:
     figures = []
     if ctx.figures_dir is not None:
         full = ctx.runs[ctx.runs["train_size"] == 1.0]
-        path = analysis.plot_dataset_gains(tables.paired_gains(full, ctx.metric), ctx.figures_dir / "gains_by_dataset.png")
+        path = curves.plot_dataset_gains(tables.paired_gains(full, ctx.metric), ctx.figures_dir / "gains_by_dataset.png")
         figures.append(path)
         body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
                  "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
@@ -90,7 +90,7 @@ def across_models(ctx: ReportContext) -> Section | None:
             + tables.models_table_markdown(runs, gains, ctx.metric))
     figures = []
     if ctx.figures_dir is not None:
-        path = analysis.plot_model_gains(gains, ctx.figures_dir / "gains_by_model.png")
+        path = curves.plot_model_gains(gains, ctx.figures_dir / "gains_by_model.png")
         figures.append(path)
         body += (f"\n![gains by model]({path.name})\n\n*Figure: the gain of each pretrained condition over "
                  "rand per model family (accuracy points, 95% CI); above zero, pretraining helped that model.*\n")
@@ -143,12 +143,12 @@ def learning_curve(ctx: ReportContext) -> Section | None:
     runs = ctx.runs
     if runs.empty or runs["train_size"].nunique() < 2:
         return None
-    curve = analysis.learning_curve(runs, ctx.metric)
-    size_gains = analysis.gains_by_size(curve)
+    curve = curves.learning_curve(runs, ctx.metric)
+    size_gains = curves.gains_by_size(curve)
     if size_gains.empty:
         body = "_No rand runs: gains over rand (and the sweet spot) need them; accuracies are in the figure._\n\n"
     else:
-        body = "\n".join(f"- {sentence}" for sentence in analysis.sweet_spot_sentences(size_gains)) + "\n\n"
+        body = "\n".join(f"- {sentence}" for sentence in curves.sweet_spot_sentences(size_gains)) + "\n\n"
     spots = _sweet_spots(ctx)
     if spots:
         body += sweet_spot_markdown(spots) + "\n"
@@ -158,7 +158,7 @@ def learning_curve(ctx: ReportContext) -> Section | None:
                  f"| {row.rand * 100:.1f} | {row.pretrained * 100:.1f} | {row.gain * 100:+.1f} |\n")
     figures = []
     if ctx.figures_dir is not None:
-        path = analysis.plot_learning_curve(curve, size_gains, ctx.figures_dir / "learning_curve.png", spots)
+        path = curves.plot_learning_curve(curve, size_gains, ctx.figures_dir / "learning_curve.png", spots)
         figures.append(path)
         body += (f"\n![learning curve]({path.name})\n\n*Figure: left, test accuracy against the number of "
                  "training examples (log scale) with 95% t-intervals over seeds; middle, the gain of each "
@@ -187,22 +187,22 @@ def word_frequency(ctx: ReportContext) -> Section | None:
     sizes = sorted(runs["train_size"].unique())
     chosen = runs[runs["train_size"].isin({sizes[0], sizes[-1]})]
     try:
-        by_rarest = analysis.frequency_analysis(chosen, ctx.outdir, "rarest")
+        by_rarest = frequency.frequency_analysis(chosen, ctx.outdir, "rarest")
     except (OSError, ValueError) as exc:  # runs before release 0.3 need their dataset for this section
         return Section("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
                        f"_Not available: these runs were recorded before release 0.3 and the section needs "
                        f"their dataset, which cannot be read ({str(exc).splitlines()[0]})._\n")
-    rarest = analysis.frequency_markdown(by_rarest, "rarest")
+    rarest = frequency.frequency_markdown(by_rarest, "rarest")
     if not rarest:
         return None
-    unseen = analysis.frequency_markdown(analysis.frequency_analysis(chosen, ctx.outdir, "unseen"), "unseen")
-    pooled = analysis.pooled_frequency_markdown(by_rarest)
+    unseen = frequency.frequency_markdown(frequency.frequency_analysis(chosen, ctx.outdir, "unseen"), "unseen")
+    pooled = frequency.pooled_frequency_markdown(by_rarest)
     return Section("Accuracy by word frequency (Qi et al. 2018, Fig. 3 adapted)",
                    "Test examples bucketed by the training-set frequency of their rarest word "
                    "(accuracy %, mean over runs; gain = minus rand), at the smallest and largest "
                    f"training size. ± is the 95% interval's half-width from the bucket's distinct test "
                    "examples (Wilson for accuracies; for gains, the conservative interval of a difference "
-                   f"of two proportions). Buckets with fewer than {analysis.MIN_CELL_EXAMPLES} test examples "
+                   f"of two proportions). Buckets with fewer than {frequency.MIN_CELL_EXAMPLES} test examples "
                    "per run are in parentheses: too few to read. An unseen rarest word is split by "
                    "whether the pretrained vectors have it (runs recorded since the open-vocabulary "
                    "policy).\n\n" + rarest
@@ -218,9 +218,9 @@ def embedding_spaces(ctx: ReportContext) -> Section | None:
         return None
     blocks = []
     for vectors, runs in ctx.runs.groupby(ctx.runs["vectors"].fillna("–"), sort=True):
-        spaces = analysis.spaces_of(runs, ctx.outdir)
-        if spaces:
-            blocks.append((vectors, analysis.spaces_markdown(spaces)))
+        found = spaces.spaces_of(runs, ctx.outdir)
+        if found:
+            blocks.append((vectors, spaces.spaces_markdown(found)))
     if not blocks:
         return None
     if len(blocks) == 1:

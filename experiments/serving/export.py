@@ -66,7 +66,8 @@ def export_run(outdir: str | Path, run_id: str, to: str | Path | None = None, lo
     if not (run_dir / "config.yaml").is_file():
         raise ExportError(f"{run_dir}: config.yaml is missing, so the run cannot be retrained")
     from embedlab.experiments.config import RunSpec
-    from embedlab.experiments.running.train import WORKER, train_run
+    from embedlab.experiments.running.train import train_run
+    from embedlab.experiments.running.worker import WORKER
 
     from embedlab.models.registry import get_family
 
