@@ -192,7 +192,8 @@ def phase_steps() -> dict:
     from embedlab.data.batching import bucketed_batches, padded_batches
     from embedlab.experiments.running.prepare import prepare_split
     from embedlab.experiments.running.train import configure_threads, dtype_policy
-    from embedlab.models import get_builder, import_keras_quietly
+    from embedlab.models import import_keras_quietly
+    from embedlab.models.registry import get_builder
     from embedlab.models.optimizers import LazyAdam
     from embedlab.models.registry import get_family
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from embedlab.data.text import clean_str
 from embedlab.experiments.config import RunSpec
-from embedlab.models import get_builder, import_keras_quietly
+from embedlab.models import import_keras_quietly
+from embedlab.models.registry import get_builder
 
 
 def parse_glove_text(path: str) -> dict[str, np.ndarray]:

@@ -12,13 +12,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def get_builder(model_name: str):
-    """Returns the builder function of a model name (see :func:`embedlab.models.registry.families`)."""
-    from embedlab.models.registry import get_family
-
-    return get_family(model_name).builder
-
-
 def import_keras_quietly():
     """Imports TensorFlow and Keras with the oneDNN/CUDA start-up banner hidden.
 

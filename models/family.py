@@ -8,11 +8,15 @@ A model is one module in ``embedlab/models/`` holding ``FAMILY = ModelFamily(...
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EMBEDDING_MODES = ("rand", "static", "non-static", "multichannel")
+# How a run initialises and trains its embedding table; the one list of names, used by configs, runs,
+# reports and the DB (reports call them "conditions": rand = std, the others pre in Qi et al.).
+EmbeddingMode = Literal["rand", "static", "non-static", "multichannel"]
+EMBEDDING_MODES: tuple[str, ...] = get_args(EmbeddingMode)  # in the order reports list them
+PRETRAINED_MODES = EMBEDDING_MODES[1:]  # every mode but rand starts from pretrained vectors
 
 
 class ModelSettings(BaseModel):

@@ -8,19 +8,18 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import lru_cache
+from pathlib import Path
 
 from embedlab.models.family import ModelFamily
 
-_NOT_MODELS = {"family", "registry", "names", "embedding", "layers", "optimizers"}
+_NOT_MODELS = {"family", "registry", "embedding", "layers", "optimizers", "hardware"}
 
 
 @lru_cache(maxsize=1)
 def families() -> dict[str, ModelFamily]:
     """``name → ModelFamily`` for every model module, in a stable (module name) order."""
-    import embedlab.models as package
-
     found: dict[str, ModelFamily] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if info.name in _NOT_MODELS or info.name.startswith("_"):
             continue
         family = getattr(importlib.import_module(f"embedlab.models.{info.name}"), "FAMILY", None)
@@ -45,3 +44,8 @@ def get_family(name: str) -> ModelFamily:
 
 def model_names() -> tuple[str, ...]:
     return tuple(families())
+
+
+def get_builder(model_name: str):
+    """The builder function of a model name."""
+    return get_family(model_name).builder

@@ -35,7 +35,8 @@ def test_masked_model_gives_the_same_function_with_either_padding(glove50):
     import tensorflow as tf
 
     from embedlab.data.batching import bucketed_batches, padded_batches
-    from embedlab.models import get_builder, import_keras_quietly
+    from embedlab.models import import_keras_quietly
+    from embedlab.models.registry import get_builder
 
     keras = import_keras_quietly()
     rng = np.random.default_rng(0)

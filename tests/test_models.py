@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from embedlab.models import get_builder, import_keras_quietly
+from embedlab.models import import_keras_quietly
+
+from embedlab.models.registry import get_builder
 from embedlab.models.registry import families
 
 # Models embedding the suite's vocabulary ids (the MiniLM encoder has its own tests: test_minilm.py)

@@ -13,7 +13,7 @@ from embedlab.experiments.config.base import Section
 from embedlab.experiments.config.compat import LEGACY_EMBEDDING_DIM, LEGACY_VALUES
 from embedlab.experiments.config.references import _fingerprint, _vectors_fingerprint, dataset_name
 from embedlab.experiments.config.sections import DataConfig, TrainingConfig, Word2VecConfig
-from embedlab.models.family import ModelSettings
+from embedlab.models.family import EmbeddingMode, ModelSettings
 from embedlab.models.registry import families, get_family
 
 # Settings that never change a run's result: left out of its id (keeping a model does not retrain it).
@@ -31,7 +31,7 @@ class RunSpec(Section):
     model: SerializeAsAny[ModelSettings] = Field(description="the settings of model_name's family")
     embedding_dim: int | None = Field(None, description="rand's width (None: the vectors', else 300)")
     training: TrainingConfig
-    embedding: str
+    embedding: EmbeddingMode
     seed: int
     fold: int | None
     train_size: float

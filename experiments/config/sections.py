@@ -10,7 +10,7 @@ from embedlab.data.datasets import dataset_card, dataset_ids, trains_on_phrases
 from embedlab.experiments.config.base import Section
 from embedlab.experiments.config.compat import flat_model_keys_error
 from embedlab.experiments.config.references import UserDatasetConfig, _resolve_vectors_ref
-from embedlab.models.family import ModelSettings
+from embedlab.models.family import EmbeddingMode, ModelSettings
 from embedlab.models.registry import families
 
 DEFAULT_MAX_RUNS = 20_000  # grid.max_runs; the largest shipped config lists fewer than 600 runs
@@ -143,7 +143,7 @@ class GridConfig(Section):
 
     model: list[str] = Field(default_factory=lambda: ["cnn"], min_length=1,
                              description="model families (embedlab/models/*.py): cnn, boe, bilstm, transformer")
-    embedding: list[Literal["rand", "static", "non-static", "multichannel"]] = Field(min_length=1)
+    embedding: list[EmbeddingMode] = Field(min_length=1)
     seed: list[int] = Field(default_factory=lambda: [0], min_length=1)
     fold: list[int] | None = Field(None, min_length=1)
     seeds_on_one_split: list[int] | None = Field(

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.models.family import PRETRAINED_MODES
+
 
 def learning_curve(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """Per (dataset, vectors, model, train_size, embedding): mean, std, n and a 95% t-interval."""
@@ -124,7 +126,7 @@ def plot_dataset_gains(gains: pd.DataFrame, path: Path) -> Path:
                                                       3.8 * len(panels)), squeeze=False)
     for ax, ((variant, vectors, model), part) in zip(axes[:, 0], panels):
         datasets = sorted(part["dataset"].unique())
-        conditions = [c for c in ("static", "non-static", "multichannel") if c in set(part["condition"])]
+        conditions = [c for c in PRETRAINED_MODES if c in set(part["condition"])]
         width = 0.8 / max(len(conditions), 1)
         for k, condition in enumerate(conditions):
             rows = part[part["condition"] == condition].set_index("dataset").reindex(datasets)
@@ -154,7 +156,7 @@ def plot_model_gains(gains: pd.DataFrame, path: Path) -> Path:
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3.8 * len(panels)), squeeze=False)
     for ax, ((dataset, vectors), part) in zip(axes[:, 0], panels):
         models = list(dict.fromkeys(part["model"]))
-        conditions = [c for c in ("static", "non-static", "multichannel") if c in set(part["condition"])]
+        conditions = [c for c in PRETRAINED_MODES if c in set(part["condition"])]
         width = 0.8 / max(len(conditions), 1)
         for k, condition in enumerate(conditions):
             rows = part[part["condition"] == condition].groupby("model").first().reindex(models)

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.models.family import EMBEDDING_MODES, PRETRAINED_MODES
+
 FREQUENCY_BUCKETS = [(0, 0, "0 (unseen)"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"),
                      (5, 9, "5-9"), (10, 99, "10-99"), (100, 999, "100-999"), (1000, np.inf, ">=1000")]
 # Runs recorded since the open-vocabulary policy store per test example whether its unseen words have
@@ -162,7 +164,7 @@ def frequency_markdown(table: pd.DataFrame, by: str = "rarest") -> str:
         return ""
     wide, examples = _per_bucket(table, by)
     distinct = _distinct_examples(table, by)
-    conditions = [c for c in ("rand", "static", "non-static", "multichannel") if c in wide.columns]
+    conditions = [c for c in EMBEDDING_MODES if c in wide.columns]
     head = ["variant", "dataset", "vectors", "model", "size", "bucket", "test examples (per run / distinct)",
             *conditions, *(f"{c} gain" for c in conditions if c != "rand")]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
@@ -201,7 +203,7 @@ def pooled_frequency_markdown(table: pd.DataFrame) -> str:
         return ""
     wide, _ = _per_bucket(table, "rarest")
     examples = _distinct_examples(table, "rarest").reindex(wide.index)
-    conditions = [c for c in ("static", "non-static", "multichannel") if c in wide.columns]
+    conditions = [c for c in PRETRAINED_MODES if c in wide.columns]
     gains = wide[conditions].sub(wide["rand"], axis=0).mul(examples, axis=0).assign(examples=examples).reset_index()
     order = list(dict.fromkeys(FREQUENCY_GROUPS.values()))
     gains["group"] = pd.Categorical(gains["rarest"].astype(str).map(FREQUENCY_GROUPS), categories=order, ordered=True)

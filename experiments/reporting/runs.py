@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from embedlab.experiments.running.store import ResultsStore
+from embedlab.models.family import EMBEDDING_MODES
 
-CONDITION_ORDER = ["rand", "static", "non-static", "multichannel"]
+CONDITION_ORDER = list(EMBEDDING_MODES)
 CONDITION_TITLES = {"rand": "rand (std)", "static": "static (pre)", "non-static": "non-static (pre)",
                     "multichannel": "multichannel (pre)"}
 GROUP_KEYS = ["variant", "dataset", "vectors", "model", "train_size"]
