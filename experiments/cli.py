@@ -116,8 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     pretrain = sub.add_parser("pretrain", help="train word2vec with gensim: w2v:CORPUS:sg|cbow:DIM")
     pretrain.add_argument("vectors_id", help="e.g. w2v:wikitext2:sg:100 or w2v:/path/corpus.txt:cbow:50")
-    defaults = {"window": 5, "negative": 5, "min_count": 2, "epochs": 5, "seed": 1, "workers": 1}
-    for name, default in defaults.items():
+    from dataclasses import asdict
+
+    from embedlab.data.word2vec import Word2VecParams
+
+    for name, default in asdict(Word2VecParams()).items():  # the one statement of the defaults
         pretrain.add_argument(f"--{name.replace('_', '-')}", type=int, default=default,
                               help=f"gensim Word2Vec {name} (default {default})")
     pretrain.set_defaults(handler=commands.cmd_pretrain)

@@ -17,14 +17,14 @@ from embedlab.experiments.config.messages import validation_error_lines
 from embedlab.experiments.config.reading import (MAX_CONFIG_BYTES, MAX_DEPTH, ConfigError, DuplicateKeyError,
                                                  NestingError, apply_overrides, check_shape, parse_overrides,
                                                  read_yaml_file)
-from embedlab.experiments.config.references import (UserDatasetConfig, dataset_name, load_any_dataset,
-                                                    load_user_data)
+from embedlab.experiments.config.references import (UserDatasetConfig, VectorsRef, dataset_name,
+                                                    load_any_dataset, load_user_data)
 from embedlab.experiments.config.run_spec import RunSpec
 from embedlab.experiments.config.sections import (DEFAULT_MAX_RUNS, DataConfig, GridConfig, ModelConfig, TrainingConfig,
                                                   Word2VecConfig)
 
 __all__ = ["ConfigError", "DEFAULT_MAX_RUNS", "NOT_IN_IDENTITY", "DataConfig", "DuplicateKeyError", "ExperimentConfig", "GridConfig", "LEGACY_EMBEDDING_DIM",
            "LEGACY_VALUES", "MAX_CONFIG_BYTES", "MAX_DEPTH", "ModelConfig", "NestingError", "RunSpec",
-           "TrainingConfig", "UserDatasetConfig", "Word2VecConfig", "apply_overrides", "check_shape", "dataset_name",
+           "TrainingConfig", "UserDatasetConfig", "VectorsRef", "Word2VecConfig", "apply_overrides", "check_shape", "dataset_name",
            "load_any_dataset", "load_config", "load_snapshot", "load_user_data", "parse_overrides", "read_yaml_file",
            "validate_mapping", "validation_error_lines"]

@@ -12,8 +12,8 @@ from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_
 from embedlab.data.datasets import dataset_card
 from embedlab.experiments.config.messages import validation_error_lines
 from embedlab.experiments.config.reading import apply_overrides
-from embedlab.experiments.config.references import (UserDatasetConfig, _resolve_vectors_ref, _vectors_dim,
-                                                    load_user_data)
+from embedlab.experiments.config.references import (UserDatasetConfig, VectorsRef, load_user_data,
+                                                    resolve_vectors_ref)
 from embedlab.experiments.config.run_spec import RunSpec
 from embedlab.experiments.config.sections import (DataConfig, GridConfig, ModelConfig, TrainingConfig,
                                                   Word2VecConfig)
@@ -62,7 +62,7 @@ class ExperimentConfig(Section):
     def _known_vectors(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        return _resolve_vectors_ref(value, (info.context or {}).get("base_dir"))
+        return resolve_vectors_ref(value, (info.context or {}).get("base_dir"))
 
     @field_validator("name")
     @classmethod
@@ -210,7 +210,7 @@ class ExperimentConfig(Section):
                     data=data if pretrained else data.model_copy(update={"vocabulary": "train", "unknown_init": "kim",
                                                                        "rescale": "none"}),
                     model=self.model.settings_of(model), embedding_dim=None if pretrained else self.model.embedding_dim,
-                    word2vec=self.word2vec if vectors and vectors.startswith("w2v:") and not own_inputs else None,
+                    word2vec=self.word2vec if vectors and VectorsRef.of(vectors).kind == "word2vec" and not own_inputs else None,
                     training=self.training_for(None if own_inputs else vectors), model_name=model, embedding=embedding,
                     seed=seed, fold=fold, train_size=size))
         return list({run.run_id: run for run in runs}.values())  # a model without word vectors: once per vectors
@@ -221,7 +221,7 @@ class ExperimentConfig(Section):
             return self.training
         from embedlab.models.hardware import auto_precision
 
-        width = _vectors_dim(vectors) if vectors else self.model.embedding_dim
+        width = VectorsRef.of(vectors).width() if vectors else self.model.embedding_dim
         return self.training.model_copy(update={"precision": auto_precision(width)})
 
 

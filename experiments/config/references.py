@@ -5,14 +5,15 @@ training)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationInfo, model_validator
 
 from embedlab.data.datasets import dataset_fingerprint, load_dataset
-from embedlab.data.vector_sets import vectors_card, vectors_fingerprint, vectors_ids
+from embedlab.data.vector_sets import is_subword, vectors_card, vectors_fingerprint, vectors_ids
 from embedlab.data.word2vec import parse_w2v_id
 from embedlab.experiments.config.base import Section
 
@@ -83,31 +84,61 @@ def _file_sha256(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _vectors_fingerprint(ref: str) -> str:
-    if ref in vectors_ids():
-        return vectors_fingerprint(ref)
-    parsed = parse_w2v_id(ref)
-    path = parsed[0] if parsed else ref
-    if parsed and path in W2V_CORPORA:
-        return ref  # content fixed by the pinned artifact (wikitext2) or by the run's split (train)
-    return f"{ref}#sha256={_file_sha256(path, Path(path).stat().st_mtime)}"
+@dataclass(frozen=True)
+class VectorsRef:
+    """A resolved ``vectors`` value (as stored in configs and run ids), parsed once: which kind of
+    vectors it names and what the rest of the suite asks of it.
+
+    Attributes:
+        text (str): The value: a registry id, ``w2v:CORPUS:ALGO:DIM`` or a file's absolute path.
+        kind (str): ``registry`` (word vectors), ``subword`` (a sub-word set), ``word2vec`` (trained
+            by the suite) or ``file`` (the user's vectors file).
+        corpus, algorithm, dim: The word2vec recipe (``word2vec`` only).
+    """
+
+    text: str
+    kind: Literal["registry", "subword", "word2vec", "file"]
+    corpus: str | None = None
+    algorithm: str | None = None
+    dim: int | None = None
+
+    @staticmethod
+    @lru_cache(maxsize=256)
+    def of(text: str) -> "VectorsRef":
+        """The reference of a resolved value (see :func:`resolve_vectors_ref` for the user's)."""
+        if text in vectors_ids():
+            return VectorsRef(text, "subword" if is_subword(text) else "registry")
+        parsed = parse_w2v_id(text)
+        if parsed is not None:
+            return VectorsRef(text, "word2vec", *parsed)
+        return VectorsRef(text, "file")
+
+    @property
+    def in_registry(self) -> bool:
+        """Fetched from a package registry (and cached), word or sub-word vectors."""
+        return self.kind in ("registry", "subword")
+
+    def fingerprint(self) -> str:
+        """What identifies the vectors' content in a run id."""
+        if self.in_registry:
+            return vectors_fingerprint(self.text)
+        if self.kind == "word2vec" and self.corpus in W2V_CORPORA:
+            return self.text  # content fixed by the pinned artifact (wikitext2) or by the run's split (train)
+        path = self.corpus if self.kind == "word2vec" else self.text
+        return f"{self.text}#sha256={_file_sha256(path, Path(path).stat().st_mtime)}"
+
+    def width(self) -> int | None:
+        """The vectors' width where it is known without loading them."""
+        return vectors_card(self.text).dim if self.in_registry else self.dim
 
 
-def _vectors_dim(ref: str) -> int | None:
-    """The width of a vectors reference, where it is known without loading them."""
-    if ref in vectors_ids():
-        return vectors_card(ref).dim
-    parsed = parse_w2v_id(ref)
-    return parsed[2] if parsed else None
-
-
-def _fingerprint(ref: "str | UserDatasetConfig") -> str:
+def dataset_content_fingerprint(ref: "str | UserDatasetConfig") -> str:
     if isinstance(ref, UserDatasetConfig):
         return "file:" + load_user_data(ref).meta["sha256"]
     return dataset_fingerprint(ref)
 
 
-def _resolve_vectors_ref(value: str, base_dir: Path | None) -> str:
+def resolve_vectors_ref(value: str, base_dir: Path | None) -> str:
     """Validates a vectors reference and makes file paths absolute; see :func:`resolve_vectors`."""
     if value in vectors_ids():
         return value

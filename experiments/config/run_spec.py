@@ -11,7 +11,7 @@ from pydantic import Field, SerializeAsAny, model_validator
 
 from embedlab.experiments.config.base import Section
 from embedlab.experiments.config.compat import LEGACY_EMBEDDING_DIM, LEGACY_VALUES
-from embedlab.experiments.config.references import _fingerprint, _vectors_fingerprint, dataset_name
+from embedlab.experiments.config.references import VectorsRef, dataset_content_fingerprint, dataset_name
 from embedlab.experiments.config.sections import DataConfig, TrainingConfig, Word2VecConfig
 from embedlab.models.family import EmbeddingMode, ModelSettings
 from embedlab.models.registry import families, get_family
@@ -66,8 +66,8 @@ class RunSpec(Section):
             settings["model"]["embedding_dim"] = f"{dim} (rand)"
         else:
             settings["model"]["embedding_dim"] = dim
-        settings["data_fingerprint"] = _fingerprint(self.data.dataset)
-        settings["vectors_fingerprint"] = _vectors_fingerprint(self.vectors) if self.vectors else None
+        settings["data_fingerprint"] = dataset_content_fingerprint(self.data.dataset)
+        settings["vectors_fingerprint"] = VectorsRef.of(self.vectors).fingerprint() if self.vectors else None
         return settings
 
     def with_model(self, model_name: str, settings: ModelSettings | None = None) -> "RunSpec":

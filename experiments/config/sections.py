@@ -7,12 +7,14 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, create_model, field_validator, model_validator
 
 from embedlab.data.datasets import dataset_card, dataset_ids, trains_on_phrases
+from embedlab.data.word2vec import Word2VecParams
 from embedlab.experiments.config.base import Section
 from embedlab.experiments.config.compat import flat_model_keys_error
-from embedlab.experiments.config.references import UserDatasetConfig, _resolve_vectors_ref
+from embedlab.experiments.config.references import UserDatasetConfig, resolve_vectors_ref
 from embedlab.models.family import EmbeddingMode, ModelSettings
 from embedlab.models.registry import families
 
+_W2V = Word2VecParams()  # gensim's settings have their defaults stated once, there
 DEFAULT_MAX_RUNS = 20_000  # grid.max_runs; the largest shipped config lists fewer than 600 runs
 
 
@@ -178,7 +180,7 @@ class GridConfig(Section):
     def _known_vectors_list(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if value is None:
             return None
-        return [_resolve_vectors_ref(v, (info.context or {}).get("base_dir")) for v in value]
+        return [resolve_vectors_ref(v, (info.context or {}).get("base_dir")) for v in value]
 
     @field_validator("seed", "fold", "seeds_on_one_split")
     @classmethod
@@ -207,9 +209,9 @@ class Word2VecConfig(Section):
     """gensim Word2Vec settings for ``w2v:CORPUS:ALGO:DIM`` vectors (corpus, algorithm and size are
     in the id)."""
 
-    window: int = Field(5, ge=1)
-    negative: int = Field(5, ge=0)
-    min_count: int = Field(2, ge=1)
-    epochs: int = Field(5, ge=1)
-    seed: int = Field(1, ge=0)
-    workers: int = Field(1, ge=1, description="1 keeps training reproducible")
+    window: int = Field(_W2V.window, ge=1)
+    negative: int = Field(_W2V.negative, ge=0)
+    min_count: int = Field(_W2V.min_count, ge=1)
+    epochs: int = Field(_W2V.epochs, ge=1)
+    seed: int = Field(_W2V.seed, ge=0)
+    workers: int = Field(_W2V.workers, ge=1, description="1 keeps training reproducible")

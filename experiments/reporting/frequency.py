@@ -94,7 +94,7 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
     for row in runs.itertuples():
         run_dir = Path(outdir) / "runs" / row.run_id
         predictions = pd.read_csv(run_dir / "predictions.csv")
-        if "rarest" in predictions.columns:  # recorded at training time
+        if "rarest" in predictions.columns:  # recorded at training time (ExampleWords; "tokens" since 0.3)
             merged = predictions.assign(rarest=[_rarest_label(*v) for v in predictions[
                 ["rarest", "unseen_vectors", "unseen_nowhere"]].itertuples(index=False)])
             merged["unseen"] = [bucket((a + b) / max(n, 1), UNSEEN_BUCKETS) for a, b, n in zip(

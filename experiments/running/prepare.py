@@ -14,12 +14,13 @@ import numpy as np
 from embedlab.data.datasets import Dataset
 from embedlab.data.splits import dev_split, holdout_split, kfold_split, official_split, subsample
 from embedlab.data.text import Vocabulary, tokenize
-from embedlab.data.vector_sets import is_subword, load_vectors, vectors_ids
+from embedlab.data.vector_sets import load_vectors
 from embedlab.data.vectors import (Coverage, Vectors, build_embedding_matrix, rand_row_norm, rescale_pretrained_rows,
                                    row_norms, vector_coverage)
-from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, parse_w2v_id,
-                                    train_word2vec, wikitext2_sentences)
-from embedlab.experiments.config import LEGACY_EMBEDDING_DIM, RunSpec, dataset_name, load_any_dataset
+from embedlab.data.word2vec import (Word2VecParams, file_sentences, load_user_vectors, train_word2vec,
+                                    wikitext2_sentences)
+from embedlab.experiments.config import LEGACY_EMBEDDING_DIM, RunSpec, VectorsRef, dataset_name, load_any_dataset
+from embedlab.experiments.running.records import ExampleWords
 from embedlab.experiments.running.worker import WORKER
 from embedlab.models.registry import get_family
 
@@ -185,16 +186,15 @@ class TestWords:
             have, in first-seen order; under ``vocabulary: open`` they keep their pretrained vector.
         vectors_only_tokens (int): Test tokens of those words.
         unknown_tokens (int): Test tokens in neither (always ``<unk>``).
-        per_example (list[dict]): Per test example: ``rarest`` (training count of its rarest token),
-            ``unseen_vectors`` and ``unseen_nowhere`` (token counts) and ``tokens`` (its length), what
-            the frequency analysis reads (so a report needs no dataset).
+        per_example (list[ExampleWords]): Per test example, what the frequency analysis reads (so a
+            report needs no dataset).
     """
 
     in_training: int
     vectors_only: list[str]
     vectors_only_tokens: int
     unknown_tokens: int
-    per_example: list[dict]
+    per_example: list[ExampleWords]
 
     @classmethod
     def of(cls, token_lists, vocab: Vocabulary, vectors: Vectors | None) -> "TestWords":
@@ -212,9 +212,9 @@ class TestWords:
                     extra.setdefault(token)
             for key in totals:
                 totals[key] += seen[key]
-            per_example.append({"rarest": min((counts.get(t, 0) for t in tokens), default=0),
-                                "unseen_vectors": seen["vectors"], "unseen_nowhere": seen["nowhere"],
-                                "tokens": len(tokens)})
+            per_example.append(ExampleWords(rarest=min((counts.get(t, 0) for t in tokens), default=0),
+                                            unseen_vectors=seen["vectors"], unseen_nowhere=seen["nowhere"],
+                                            tokens=len(tokens)))
         return cls(totals["train"], list(extra), totals["vectors"], totals["nowhere"], per_example)
 
     def counts(self) -> dict:
@@ -231,24 +231,23 @@ def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int,
     dataset's; a function of its tokenizer and table alone, no label is read). Results are
     memoised in-process (and cached on disk by content).
     """
-    ref = run.vectors
-    if ref is None:
+    if run.vectors is None:
         return None
-    if ref in vectors_ids():
-        loaded = load_vectors(ref)
-        if is_subword(ref):
-            key = (ref, dataset_name(run.data.dataset), len(all_tokens or train_tokens))
+    ref = VectorsRef.of(run.vectors)
+    if ref.in_registry:
+        loaded = load_vectors(ref.text)
+        if ref.kind == "subword":
+            key = (ref.text, dataset_name(run.data.dataset), len(all_tokens or train_tokens))
             if key not in WORKER.trained_vectors:
                 WORKER.trained_vectors[key] = loaded.for_words(t for text in (all_tokens or train_tokens) for t in text)
             return WORKER.trained_vectors[key]
         return loaded
-    parsed = parse_w2v_id(ref)
-    if parsed is None:
-        return load_user_vectors(ref)
-    corpus, algo, dim = parsed
+    if ref.kind == "file":
+        return load_user_vectors(ref.text)
+    corpus = ref.corpus
     params = Word2VecParams(**run.word2vec.model_dump()) if run.word2vec else Word2VecParams()
     memo = WORKER.trained_vectors
-    memo_key = (ref, params, train_key if corpus == "train" else None)
+    memo_key = (ref.text, params, train_key if corpus == "train" else None)
     if memo_key not in memo:
         if corpus == "train":
             sentences, name = train_tokens, f"{dataset_name(run.data.dataset)} training split"
@@ -256,5 +255,5 @@ def resolve_vectors(run: RunSpec, train_tokens: list[list[str]], train_key: int,
             sentences, name = wikitext2_sentences(), "wikitext2"
         else:
             sentences, name = file_sentences(corpus), corpus
-        memo[memo_key] = train_word2vec(sentences, algo, dim, params, name)
+        memo[memo_key] = train_word2vec(sentences, ref.algorithm, ref.dim, params, name)
     return memo[memo_key]

@@ -95,6 +95,28 @@ class RunResult:
         return {name: getattr(self, name) for name in self.columns()}
 
 
+@dataclass(frozen=True)
+class ExampleWords:
+    """How one test example's words stood in a run, counted at training time and written as columns
+    of the run's ``predictions.csv`` (:data:`EXAMPLE_COLUMNS`), so that the analysis by word
+    frequency needs no dataset.
+
+    Attributes:
+        rarest (int): Training-split count of its rarest token (0: some token unseen in training).
+        unseen_vectors (int): Its tokens unseen in training that the vectors have.
+        unseen_nowhere (int): Its tokens in neither.
+        tokens (int): Its length in tokens.
+    """
+
+    rarest: int
+    unseen_vectors: int
+    unseen_nowhere: int
+    tokens: int
+
+
+EXAMPLE_COLUMNS = tuple(f.name for f in dataclasses.fields(ExampleWords))
+
+
 def correct_per_example(run_dir) -> "np.ndarray":
     """1.0 where a run's test prediction was right and 0.0 where not, in test-example order (from
     its ``predictions.csv``): what the per-sentence statistics (seeds and test sentences random)

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from embedlab.data.cache import atomic_dir
-from embedlab.experiments.config import ExperimentConfig, RunSpec, dataset_name
+from embedlab.experiments.config import ExperimentConfig, RunSpec, VectorsRef, dataset_name
 from embedlab.experiments.running.executors import EXECUTORS, execute_local, execute_processes, execute_ray, now_iso
 from embedlab.experiments.running.records import RunResult
 from embedlab.experiments.running.provenance import git_state, host, library_versions
@@ -177,10 +177,10 @@ def prefetch(runs, log) -> None:
         FetchError: A dataset or vectors file could not be fetched.
     """
     from embedlab.data.datasets import load_dataset
-    from embedlab.data.vector_sets import load_vectors, vectors_ids
+    from embedlab.data.vector_sets import load_vectors
 
     datasets = sorted({r.data.dataset for r in runs if isinstance(r.data.dataset, str)})
-    vectors = sorted({r.vectors for r in runs if r.vectors in vectors_ids()})
+    vectors = sorted({r.vectors for r in runs if r.vectors and VectorsRef.of(r.vectors).in_registry})
     for dataset in datasets:
         load_dataset(dataset)
     for vectors_id in vectors:

@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from embedlab.data.batching import Batches
 from embedlab.experiments.config import RunSpec, dataset_name
 from embedlab.experiments.running.prepare import PreparedSplit, prepare_split
-from embedlab.experiments.running.records import RunResult
+from embedlab.experiments.running.records import EXAMPLE_COLUMNS, RunResult
 from embedlab.experiments.running.worker import WORKER
 from embedlab.models import import_keras_quietly
 from embedlab.models.registry import get_family
@@ -131,8 +131,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     predictions = {"index": prepared.test_indices.tolist(), "label": prepared.y_test.tolist(),
                    "predicted": predicted.tolist(), "confidence": probabilities.max(axis=1).round(5).tolist()}
     if prepared.test_words is not None:  # what the frequency analysis needs, recorded at training time
-        for key in ("rarest", "unseen_vectors", "unseen_nowhere", "tokens"):
-            predictions[key] = [example[key] for example in prepared.test_words.per_example]
+        for column in EXAMPLE_COLUMNS:
+            predictions[column] = [getattr(example, column) for example in prepared.test_words.per_example]
     embeddings = None
     if run.training.save_embeddings and family.uses_word_vectors:  # multichannel's tuned channel
         tables = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
