@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.experiments.reporting import compat
 from embedlab.models.family import EMBEDDING_MODES, PRETRAINED_MODES
 
 FREQUENCY_BUCKETS = [(0, 0, "0 (unseen)"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"),
@@ -34,27 +35,11 @@ FREQUENCY_KEYS = ["variant", "dataset", "vectors", "model", "train_size"]
 
 
 @lru_cache(maxsize=256)
-def _test_buckets(config_text: str) -> pd.DataFrame:
-    """Per test example of a run: rarest word's training frequency and share of unseen words."""
-    import yaml
-
-    from embedlab.experiments.config import RunSpec
-    from embedlab.experiments.running.prepare import split_indices, tokenized_dataset
-
-    run = RunSpec.model_validate(yaml.safe_load(config_text))
-    dataset, tokens = tokenized_dataset(run.data.dataset)
-    fit, dev, test = split_indices(run, dataset.labels, dataset.split)
-    counts: dict[str, int] = {}
-    for i in np.concatenate([fit, dev]):
-        for token in tokens[i]:
-            counts[token] = counts.get(token, 0) + 1
-    rows = []
-    for i in test:
-        frequencies = [counts.get(t, 0) for t in tokens[i]] or [0]
-        unseen = sum(f == 0 for f in frequencies) / len(frequencies)
-        rows.append({"index": int(i), "rarest": bucket(min(frequencies), FREQUENCY_BUCKETS),
-                     "unseen": bucket(unseen, UNSEEN_BUCKETS)})
-    return pd.DataFrame(rows)
+def _v01_buckets(config_text: str) -> pd.DataFrame:
+    """Per test example of a v0.1 run: its rarest word's and its unseen words' buckets."""
+    raw = compat.example_words_of_v01_run(config_text)
+    return pd.DataFrame({"index": raw["index"], "rarest": [bucket(v, FREQUENCY_BUCKETS) for v in raw["rarest"]],
+                         "unseen": [bucket(v, UNSEEN_BUCKETS) for v in raw["unseen_share"]]})
 
 
 def _rarest_label(rarest: int, unseen_vectors: int, unseen_nowhere: int) -> str:
@@ -63,29 +48,12 @@ def _rarest_label(rarest: int, unseen_vectors: int, unseen_nowhere: int) -> str:
     return UNSEEN_NOWHERE if unseen_nowhere > 0 else UNSEEN_IN_VECTORS
 
 
-@lru_cache(maxsize=64)
-def _dataset_token_counts(dataset_ref_json: str) -> dict[int, int]:
-    import json
-
-    from embedlab.experiments.config import DataConfig
-    from embedlab.experiments.running.prepare import tokenized_dataset
-
-    _, tokens = tokenized_dataset(DataConfig.model_validate(json.loads(dataset_ref_json)).dataset)
-    return {i: len(t) for i, t in enumerate(tokens)}
-
-
 def _token_counts(run_dir: Path, predictions: pd.DataFrame) -> list[int]:
     """Tokens per test example (the unseen share's denominator): recorded in predictions.csv since
-    release 0.3; for older runs, from the dataset's tokenisation."""
-    import json
-
-    import yaml
-
+    release 0.3 (older runs: :func:`compat.token_counts_of_older_run`)."""
     if "tokens" in predictions.columns:
         return predictions["tokens"].astype(int).tolist()
-    data = yaml.safe_load((run_dir / "config.yaml").read_text())["data"]
-    counts = _dataset_token_counts(json.dumps({"dataset": data["dataset"]}, sort_keys=True))
-    return [counts[int(i)] for i in predictions["index"]]
+    return compat.token_counts_of_older_run(run_dir, predictions["index"])
 
 
 def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> pd.DataFrame:
@@ -100,7 +68,7 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
             merged["unseen"] = [bucket((a + b) / max(n, 1), UNSEEN_BUCKETS) for a, b, n in zip(
                 merged["unseen_vectors"], merged["unseen_nowhere"], _token_counts(run_dir, merged))]
         else:  # runs of v0.1: re-derived from the run's config
-            merged = predictions.merge(_test_buckets((run_dir / "config.yaml").read_text()), on="index")
+            merged = predictions.merge(_v01_buckets((run_dir / "config.yaml").read_text()), on="index")
         merged["correct"] = merged["label"] == merged["predicted"]
         summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
         summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,

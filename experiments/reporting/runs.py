@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 
+from embedlab.experiments.reporting import compat
 from embedlab.experiments.running.store import ResultsStore
 from embedlab.models.family import EMBEDDING_MODES
 
@@ -25,7 +25,7 @@ def finished_runs(outdir) -> pd.DataFrame:
     grid = store.grid()
     if grid is not None:  # release 0.3+: the DB lists the current config's runs
         return finished.drop(columns=["variant"]).merge(grid[["run_id", "variant"]], on="run_id")
-    membership = variant_membership(outdir)
+    membership = compat.variant_membership(outdir)
     if not membership:
         return finished.assign(variant="–")
     parts = [finished[finished["run_id"].isin(ids)].assign(variant=name) for name, ids in membership.items()]
@@ -36,19 +36,6 @@ def other_settings_runs(frame: pd.DataFrame, grid: pd.DataFrame | None) -> int:
     """Recorded runs (``frame``, all rows) that are not runs of the folder's current config
     (``grid``; None for folders of release <= 0.2, which have no such list)."""
     return 0 if grid is None else int((~frame["run_id"].isin(set(grid["run_id"]))).sum())
-
-
-def variant_membership(outdir) -> dict[str, set[str]]:
-    """``variant → run ids`` from OUTDIR/experiment.yaml ({} without variants)."""
-    from embedlab.experiments.config import load_snapshot
-
-    snapshot = Path(outdir) / "experiment.yaml"
-    if not snapshot.exists():
-        return {}
-    config = load_snapshot(snapshot)
-    if not config.variants:
-        return {}
-    return {name: {r.run_id for r in runs} for name, runs in config.variant_runs().items()}
 
 
 def with_variant(runs: pd.DataFrame) -> pd.DataFrame:
