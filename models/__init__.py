@@ -33,6 +33,10 @@ def import_keras_quietly():
 
             # Keras re-traces predict functions once per new model; TF warns about that at WARNING.
             tensorflow.get_logger().setLevel("ERROR")
+            threads = os.environ.get("EMBEDLAB_TF_THREADS")
+            if threads:  # sized before anything starts TF's runtime (the test suite sets it)
+                tensorflow.config.threading.set_intra_op_parallelism_threads(int(threads))
+                tensorflow.config.threading.set_inter_op_parallelism_threads(int(threads))
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)

@@ -31,12 +31,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-def pytest_configure(config):
-    # Size TF's thread pools before any test starts TF, as each worker process does: in-process
-    # runs are then bit-identical to the processes and Ray executors' runs.
-    from embedlab.experiments.running.train import configure_threads
-
-    configure_threads(1)
+# TF's thread pools are sized when a test first imports Keras (embedlab.models.import_keras_quietly
+# reads this), as each worker process sizes them: in-process runs are then bit-identical to the
+# processes and Ray executors' runs. A session that trains nothing never imports TensorFlow.
+os.environ.setdefault("EMBEDLAB_TF_THREADS", "1")
 
 
 @pytest.fixture(scope="session")

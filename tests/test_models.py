@@ -4,15 +4,19 @@ import numpy as np
 import pytest
 
 from embedlab.models import import_keras_quietly
-
-from embedlab.models.registry import get_builder
-from embedlab.models.registry import families
+from embedlab.models.registry import families, get_builder
 
 # Models embedding the suite's vocabulary ids (the MiniLM encoder has its own tests: test_minilm.py)
 ALL_MODELS = sorted(name for name, family in families().items() if family.uses_word_vectors)
 MULTICHANNEL_MODELS = [name for name in ALL_MODELS if "multichannel" in families()[name].modes]
 
-keras = import_keras_quietly()
+keras = None  # imported by the fixture below, when a test of this module runs (not at collection)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _keras():
+    global keras
+    keras = import_keras_quietly()
 
 VOCAB, DIM, LENGTH = 40, 8, 12
 

@@ -5,10 +5,16 @@ import pytest
 
 from embedlab.models import import_keras_quietly
 
-keras = import_keras_quietly()
-tf = pytest.importorskip("tensorflow")
+keras = tf = LazyAdam = None  # imported by the fixture below when a test runs (not at collection)
 
-from embedlab.models.optimizers import LazyAdam  # noqa: E402
+
+@pytest.fixture(autouse=True, scope="module")
+def _tensorflow():
+    global keras, tf, LazyAdam
+    keras = import_keras_quietly()
+    import tensorflow as tf
+
+    from embedlab.models.optimizers import LazyAdam
 
 LR, B1, B2, EPS = 0.01, 0.9, 0.999, 1e-7
 
