@@ -49,7 +49,7 @@ def test_report_pairs_runs_by_seed_and_shows_gain_in_brackets():
                   ("static", 1, 0.75), ("static", 2, 0.76), ("static", 3, 0.80),
                   ("static", 4, 0.10)])  # seed 4 has no rand partner: not paired
     table = paired_gains_markdown(runs)
-    assert "| static | 3 | **+5.00** | [+4.00, +6.00] | +5.00 | paired t |" in table  # seeds: plain t, bootstrap CI
+    assert "| static | 3 | **+5.00** | [+4.00, +6.00] | +5.00 | paired t, 3 seeds only (test sentences not resampled) |" in table  # no predictions: seeds only, named so
     assert table.rstrip().endswith("| 3.10 |")  # (t.975,2 + t.80,2) * 1 / sqrt(3) = 5.364 * 0.577 points
     summary = comparison_markdown(runs)
     assert "| cnn | 72.0 ± 2.0 |" in summary and "(-11.8)" in summary  # unpaired mean includes seed 4
@@ -111,7 +111,7 @@ def test_cv_pairs_get_the_corrected_test_and_holm_runs_over_the_table():
     frame = pd.DataFrame(rows, columns=["embedding", "fold", "accuracy"]).assign(
         seed=0, dataset="mr", vectors="glove-6b-50d", model="cnn", train_size=1.0, n_train=8590, n_dev=955, n_test=1060)
     gains = paired_gains(frame).set_index("condition")
-    assert set(gains["test"]) == {"corrected t"}
+    assert set(gains["test"]) == {"corrected resampled t, 10 folds"}
     from scipy import stats as st
 
     for condition in ("static", "non-static"):

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from embedlab.experiments.running.records import correct_per_example
+from embedlab.experiments.reporting.design import paired_difference
 
 Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
 
@@ -175,36 +174,16 @@ def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataF
     return sides[0].loc[shared], sides[1].loc[shared]
 
 
-def _correct_difference(root: Path, results: str, a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
-    """Seeds × test sentences of (a right) − (b right), from the runs' predictions."""
-    runs_dir = root / results / "runs"
-    return np.vstack([correct_per_example(runs_dir / run_a) - correct_per_example(runs_dir / run_b)
-                      for run_a, run_b in zip(a["run_id"], b["run_id"])])
-
-
 def _test(claim: Hypothesis, root: Path) -> Difference:
-    from embedlab.experiments.reporting.stats import corrected_resampled_t, seeds_and_sentences
-
+    """The claim's difference, from the test its runs' design calls for (:mod:`.design`)."""
     runs = _runs(root, claim.results)
     a, b = _pairs(runs, claim, claim.where)
-    commits = _commits(pd.concat([a, b]))
-    if (a.index.get_level_values("fold") >= 0).all() and claim.versus is None:
-        diffs = (a["accuracy"].to_numpy() - b["accuracy"].to_numpy()) * 100
-        n_train, n_test = float((a["n_train"] + a["n_dev"]).mean()), float(a["n_test"].mean())
-        t95 = corrected_resampled_t(diffs, n_train, n_test)
-        t90 = corrected_resampled_t(diffs, n_train, n_test, confidence=0.90)
-        return Difference(t95.mean, t95.ci_low, t95.ci_high, t90.ci_low, t90.ci_high, t95.p,
-                          f"corrected resampled t, {len(diffs)} folds", len(diffs), commits, 2.8 * t95.se)
-    groups = [(_correct_difference(root, claim.results, a, b), 1.0)]
-    test = f"seeds × sentences t, {len(a)} seeds"
-    if claim.versus is not None:
-        a2, b2 = _pairs(runs, claim, {**claim.where, **claim.versus})
-        groups.append((_correct_difference(root, claim.results, a2, b2), -1.0))
-        commits = _commits(pd.concat([a, b, a2, b2]))
-        test = f"contrast of two gains, seeds × sentences t, {len(a)} + {len(a2)} seeds"
-    result = seeds_and_sentences(groups)
-    return Difference(result.mean * 100, result.ci_low * 100, result.ci_high * 100, result.ci90_low * 100,
-                      result.ci90_high * 100, result.p, test, len(a), commits, 2.8 * result.se * 100)
+    versus = _pairs(runs, claim, {**claim.where, **claim.versus}) if claim.versus is not None else None
+    commits = _commits(pd.concat([a, b, *(versus or ())]))
+    test = paired_difference(a.reset_index(), b.reset_index(), "accuracy", root / claim.results / "runs",
+                             versus=tuple(side.reset_index() for side in versus) if versus else None)
+    return Difference(test.mean * 100, test.low * 100, test.high * 100, test.low90 * 100, test.high90 * 100, test.p,
+                      test.name, test.pairs, commits, 2.8 * test.se * 100)
 
 
 def _commits(rows: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from embedlab.experiments.reporting.runs import CONDITION_ORDER, CONDITION_TITLES, with_variant
-from embedlab.experiments.running.records import correct_per_example
+from embedlab.experiments.reporting.design import difference_from
 
 # Kim (2014), Table 2, accuracy. Our dataset ids → his column.
 KIM_2014_TABLE2 = {
@@ -36,39 +36,12 @@ KIM_FULL_WORD2VEC_COVERAGE = {"MR": (16448, 18765), "SST-1": (16262, 17836), "SS
 
 def gap_interval(rows: pd.DataFrame, published: float, metric: str, outdir: Path | None
                  ) -> tuple[float, float, float, str]:
-    """Ours minus the published accuracy, in points, with a 95% interval from the design's test.
-
-    Cross-validation (one score per fold): Nadeau & Bengio's corrected resampled t (folds share
-    training data). One split with several seeds: a two-level bootstrap over seeds and test
-    sentences from the runs' predictions, so the interval includes the test set's own sampling
-    error, which seeds on one split leave out. Returns ``(gap, low, high, test name)``.
-    """
-    from embedlab.experiments.reporting.stats import corrected_resampled_t, seeds_and_sentences
-
-    scores = rows[metric].to_numpy(float) * 100
-    if rows["fold"].notna().all() and rows["fold"].nunique() > 1:
-        n_train = float((rows["n_train"] + rows["n_dev"]).mean())
-        test = corrected_resampled_t(scores - published * 100, n_train, float(rows["n_test"].mean()))
-        return test.mean, test.ci_low, test.ci_high, "corrected resampled t"
-    correct = _correct_matrix(rows, outdir) if metric == "accuracy" else None
-    if correct is None:
-        return float(scores.mean() - published * 100), float("nan"), float("nan"), "–"
-    result = seeds_and_sentences([(correct, 1.0)])
-    return ((result.mean - published) * 100, (result.ci_low - published) * 100, (result.ci_high - published) * 100,
-            "seeds × sentences t")
-
-
-def _correct_matrix(rows: pd.DataFrame, outdir: Path | None) -> np.ndarray | None:
-    """Seeds × test examples of 0/1 correctness, from each run's predictions (None if missing)."""
-    if outdir is None:
-        return None
-    run_dirs = [Path(outdir) / "runs" / run_id for run_id in rows["run_id"]]
-    if not all((run_dir / "predictions.csv").exists() for run_dir in run_dirs):
-        return None
-    columns = [correct_per_example(run_dir) for run_dir in run_dirs]
-    if len({len(c) for c in columns}) != 1:
-        return None
-    return np.vstack(columns)
+    """Ours minus the published accuracy, in points, with a 95% interval from the test the runs'
+    design calls for (:func:`.design.difference_from`: corrected resampled t over CV folds; seeds ×
+    sentences on one split, so the interval includes the test set's own sampling error). Returns
+    ``(gap, low, high, test name)``."""
+    test = difference_from(rows, published, metric, Path(outdir) / "runs" if outdir is not None else None)
+    return test.mean * 100, test.low * 100, test.high * 100, test.name
 
 
 def kim_table2_markdown(runs: pd.DataFrame, metric: str, outdir: Path | None) -> str:

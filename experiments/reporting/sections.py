@@ -65,7 +65,7 @@ def across_datasets(ctx: ReportContext) -> Section | None:
     figures = []
     if ctx.figures_dir is not None:
         full = ctx.runs[ctx.runs["train_size"] == 1.0]
-        path = curves.plot_dataset_gains(tables.paired_gains(full, ctx.metric), ctx.figures_dir / "gains_by_dataset.png")
+        path = curves.plot_dataset_gains(tables.paired_gains(full, ctx.metric, ctx.outdir), ctx.figures_dir / "gains_by_dataset.png")
         figures.append(path)
         body += (f"\n![gains by dataset]({path.name})\n\n*Figure: the gain of each pretrained condition "
                  "over rand (accuracy points, mean of the paired differences over folds/seeds, with its "
@@ -82,7 +82,7 @@ def across_models(ctx: ReportContext) -> Section | None:
     runs = ctx.runs[ctx.runs["train_size"] == 1.0]
     if runs.empty or runs["model"].nunique() < 2:
         return None
-    gains = tables.paired_gains(runs, ctx.metric)
+    gains = tables.paired_gains(runs, ctx.metric, ctx.outdir)
     if gains.empty:
         return None
     body = ("Each model's gain from pretrained embeddings over its own rand runs (points, paired by "
@@ -98,7 +98,7 @@ def across_models(ctx: ReportContext) -> Section | None:
 
 
 def encoders(ctx: ReportContext) -> Section | None:
-    text = tables.encoder_gains_markdown(ctx.runs, ctx.metric)
+    text = tables.encoder_gains_markdown(ctx.runs, ctx.metric, ctx.outdir)
     if not text:
         return None
     return Section("Sentence encoders against learned embeddings",
@@ -124,7 +124,7 @@ def gap_to_kim(ctx: ReportContext) -> Section | None:
 
 
 def paired_gains(ctx: ReportContext) -> Section | None:
-    text = tables.paired_gains_markdown(ctx.runs, ctx.metric)
+    text = tables.paired_gains_markdown(ctx.runs, ctx.metric, ctx.outdir)
     if not text:
         return None
     return Section("Gains over rand, paired by seed/fold",

@@ -3,6 +3,8 @@ means, paired gains with their intervals, per-dataset and per-model tables, cove
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from embedlab.experiments.reporting.published import KIM_2014_TABLE2, KIM_COLUMN
@@ -54,46 +56,42 @@ def comparison_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
-def paired_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+def paired_gains(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | None = None) -> pd.DataFrame:
     """Each pretrained condition's gain over rand per group, on runs paired by seed and fold.
 
-    The test follows the design (:mod:`embedlab.experiments.reporting.stats`): runs paired by CV fold share
-    most of their training data, so they get Nadeau & Bengio's corrected resampled t-test and its
-    interval; runs paired by seed on one fixed split are independent, so they get the plain paired
-    t-test and a percentile-bootstrap interval. Holm's adjustment is over all rows of the table.
-    Columns: group keys, condition, pairs, gain, ci_low, ci_high, test, p, holm_p, wilcoxon_p,
-    effect (the mean difference over its standard deviation, Cohen's d_z).
+    The test follows the design (:mod:`embedlab.experiments.reporting.design`, the one place that
+    decides it): runs paired by CV fold (and seed) get the corrected resampled t; runs paired by
+    seed on one split get the seeds × sentences test from their predictions in ``outdir`` (without
+    it, or for macro-F1, a paired t over seeds, named as such). Holm's adjustment is over all rows of
+    the table. Columns: group keys, condition, pairs, gain, ci_low, ci_high, test, p, holm_p,
+    wilcoxon_p, effect (the mean difference over its standard deviation, Cohen's d_z), detectable.
     """
     import numpy as np
 
-    from embedlab.experiments.reporting.stats import corrected_resampled_t, holm, paired_gain
+    from embedlab.experiments.reporting.design import paired_difference
+    from embedlab.experiments.reporting.stats import holm, paired_gain
 
     if runs.empty or "rand" not in set(runs["embedding"]):
         return pd.DataFrame()
+    runs_dir = Path(outdir) / "runs" if outdir is not None else None
     frame = with_variant(runs).assign(fold=runs["fold"].fillna(-1))
     rows = []
     for group, part in frame.groupby(GROUP_KEYS, dropna=False, sort=True):
-        base = part[part["embedding"] == "rand"].set_index(["seed", "fold"])[metric]
-        cross_validated = bool((part["fold"] >= 0).any())
+        base = part[part["embedding"] == "rand"].drop_duplicates(["seed", "fold"]).set_index(["seed", "fold"])
         for condition in CONDITION_ORDER[1:]:
-            treated = part[part["embedding"] == condition].set_index(["seed", "fold"])[metric]
+            treated = part[part["embedding"] == condition].drop_duplicates(["seed", "fold"]).set_index(["seed", "fold"])
             shared = base.index.intersection(treated.index)
             if len(shared) == 0:
                 continue
-            gain = paired_gain(treated.loc[shared].to_numpy(), base.loc[shared].to_numpy())
-            diffs = treated.loc[shared].to_numpy() - base.loc[shared].to_numpy()
-            row = {**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": gain.n, "gain": gain.mean,
-                   "ci_low": gain.ci_low, "ci_high": gain.ci_high, "test": "paired t", "p": gain.t_p,
-                   "wilcoxon_p": gain.wilcoxon_p,
-                   "effect": gain.mean / diffs.std(ddof=1) if gain.n > 1 and diffs.std(ddof=1) > 0 else np.nan}
-            variance = diffs.var(ddof=1) / len(diffs) if len(diffs) > 1 else np.nan
-            if cross_validated:
-                n_train = float((part["n_train"] + part["n_dev"]).mean())
-                corrected = corrected_resampled_t(diffs, n_train, float(part["n_test"].mean()))
-                row.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, test="corrected t", p=corrected.p)
-                variance = corrected.se ** 2
-            row["detectable"] = detectable_gain(variance, len(diffs))
-            rows.append(row)
+            a, b = treated.loc[shared].reset_index(), base.loc[shared].reset_index()
+            diffs = a[metric].to_numpy(float) - b[metric].to_numpy(float)
+            test = paired_difference(a, b, metric, runs_dir)
+            spread = diffs.std(ddof=1) if len(diffs) > 1 else np.nan
+            rows.append({**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": len(diffs),
+                         "gain": test.mean, "ci_low": test.low, "ci_high": test.high, "test": test.name, "p": test.p,
+                         "wilcoxon_p": paired_gain(a[metric].to_numpy(float), b[metric].to_numpy(float)).wilcoxon_p,
+                         "effect": diffs.mean() / spread if len(diffs) > 1 and spread > 0 else np.nan,
+                         "detectable": detectable_gain(test.se ** 2, len(diffs))})
     gains = pd.DataFrame(rows)
     if not gains.empty:
         gains["holm_p"] = holm(gains["p"].to_numpy())
@@ -112,9 +110,9 @@ def detectable_gain(variance_of_mean: float, n: int, power: float = 0.8) -> floa
     return float((stats.t.ppf(0.975, n - 1) + stats.t.ppf(power, n - 1)) * np.sqrt(variance_of_mean))
 
 
-def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
+def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | None = None) -> str:
     """The paired gains (see :func:`paired_gains`) as a Markdown table, in points."""
-    gains = paired_gains(runs, metric)
+    gains = paired_gains(runs, metric, outdir)
     if gains.empty:
         return ""
     lines = ["| " + " | ".join(["variant", "dataset", "vectors", "model", "train_size", "condition", "pairs",
@@ -131,7 +129,7 @@ def paired_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
     return "\n".join(lines) + "\n"
 
 
-def encoder_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
+def encoder_gains(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | None = None) -> pd.DataFrame:
     """Gains of models without word vectors (a sentence encoder: no rand of its own) over every
     other model's rand runs on the same data, paired by fold and seed like :func:`paired_gains`
     (whose statistics it reuses): one row per encoder condition and rand baseline, the baseline
@@ -159,11 +157,11 @@ def encoder_gains(runs: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
         against = f"{model} rand" + (f" ({' / '.join(names)} width)" if names else "")
         for encoder, treated in encoders.groupby("model"):
             frames.append(pd.concat([base.assign(model=encoder), treated]).assign(variant="–", vectors=against))
-    return paired_gains(pd.concat(frames, ignore_index=True), metric)
+    return paired_gains(pd.concat(frames, ignore_index=True), metric, outdir)
 
 
-def encoder_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy") -> str:
-    gains = encoder_gains(runs, metric)
+def encoder_gains_markdown(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | None = None) -> str:
+    gains = encoder_gains(runs, metric, outdir)
     if gains.empty:
         return ""
     lines = ["| model | condition | against | dataset | train_size | pairs | gain (pts) | 95% CI | test | p | Holm p |",
