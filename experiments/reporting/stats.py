@@ -54,13 +54,19 @@ def paired_gain(treatment: np.ndarray, baseline: np.ndarray) -> PairedGain:
         raise ValueError("paired scores must have the same length")
     differences = treatment - baseline
     n = len(differences)
-    t_p = wilcoxon_p = float("nan")
+    t_p = float("nan")
     if n >= 2 and np.ptp(differences) > 0:
         t_p = float(stats.ttest_rel(treatment, baseline).pvalue)
-    if n >= 2 and np.any(differences != 0):
-        wilcoxon_p = float(stats.wilcoxon(differences).pvalue)
     low, high = bootstrap_ci(differences)
-    return PairedGain(n, float(differences.mean()) if n else float("nan"), low, high, t_p, wilcoxon_p)
+    return PairedGain(n, float(differences.mean()) if n else float("nan"), low, high, t_p, wilcoxon_p(differences))
+
+
+def wilcoxon_p(differences) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired differences (NaN below 2 or when all are zero)."""
+    differences = np.asarray(differences, dtype=float)
+    if len(differences) >= 2 and np.any(differences != 0):
+        return float(stats.wilcoxon(differences).pvalue)
+    return float("nan")
 
 
 @dataclass(frozen=True)

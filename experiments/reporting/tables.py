@@ -69,7 +69,7 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | No
     import numpy as np
 
     from embedlab.experiments.reporting.design import paired_difference
-    from embedlab.experiments.reporting.stats import holm, paired_gain
+    from embedlab.experiments.reporting.stats import holm, wilcoxon_p
 
     if runs.empty or "rand" not in set(runs["embedding"]):
         return pd.DataFrame()
@@ -89,7 +89,7 @@ def paired_gains(runs: pd.DataFrame, metric: str = "accuracy", outdir: Path | No
             spread = diffs.std(ddof=1) if len(diffs) > 1 else np.nan
             rows.append({**dict(zip(GROUP_KEYS, group)), "condition": condition, "pairs": len(diffs),
                          "gain": test.mean, "ci_low": test.low, "ci_high": test.high, "test": test.name, "p": test.p,
-                         "wilcoxon_p": paired_gain(a[metric].to_numpy(float), b[metric].to_numpy(float)).wilcoxon_p,
+                         "wilcoxon_p": wilcoxon_p(diffs),
                          "effect": diffs.mean() / spread if len(diffs) > 1 and spread > 0 else np.nan,
                          "detectable": detectable_gain(test.se ** 2, len(diffs))})
     gains = pd.DataFrame(rows)

@@ -1,16 +1,6 @@
-"""Using a kept model on new text (the folder is written by :mod:`embedlab.experiments.running.model_folder`).
-
-A model folder is self-contained: ``model.keras`` (the Keras model, embedding tables included),
-``vocab.txt`` (one word per line, line i = id i), ``model.json`` (label names, tokeniser, padding,
-batching, the vocabulary policy, the run's id and metrics, and the sha256 of every file) and
-``config.yaml`` (the run's resolved settings). Prediction needs nothing else: neither the training
-data nor the data cache.
-
-Under the open-vocabulary policy a word unseen in training keeps its pretrained vector; so that
-new text gets the same treatment, the saved tables also hold the pretrained vectors of the
-:data:`~embedlab.experiments.running.model_folder.OPEN_WORDS` most frequent words the training vocabulary lacks (untuned, as the policy says),
-after the rows the run used.
-"""
+"""Using a kept model on new text: a model folder (its files: :mod:`embedlab.experiments.running.model_folder`)
+is checked against its manifest, loaded, and predicts; it needs neither the training data nor the
+data cache."""
 
 from __future__ import annotations
 
