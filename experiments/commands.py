@@ -17,6 +17,8 @@ def cmd_run(args) -> int:
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
+    if config.tune is not None:  # the same options; the search runs its trials through run_grid
+        from embedlab.experiments.running.tuning import tune_grid as run_grid
     outcome = run_grid(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings, reuse=args.reuse,
                        executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,

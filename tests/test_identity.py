@@ -24,7 +24,7 @@ CURRENT_IDS = {
     'kim2014_protocol.yaml': '413623e03b00',
     'binary_table2.yaml': '73369af9b914',  # release 0.3's kim2014_table2, renamed: ids kept
     'kim2014_table2.yaml': '34ab8c5728be',  # Kim's seven datasets (release 0.4)
-    'kim_gap_mr.yaml': '80635bb2a6c5',  # release 0.4: + scale variants (earlier runs keep their ids)
+    'kim_gap_mr.yaml': 'c7a8a06459b8',  # release 0.4: + scale variants, + kim_setup_kim_mr (earlier runs keep their ids: 80635bb2a6c5 without it)
     'modern_embeddings.yaml': '63a6db65aed8',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
     'qi2018_learning_curve.yaml': 'e333e2070d16',
     'modern_learning_curve.yaml': '89401afe76b8',
@@ -32,6 +32,7 @@ CURRENT_IDS = {
     'rescaled_vectors.yaml': '19ad9bc0bdb8',
     'vector_scale.yaml': '1fd38a66526b',  # release 0.4: + scale variants (earlier runs keep their ids)
     'sst_phrases.yaml': '264ea00df8ac',
+    'tuned_mr.yaml': '7af305c62cf0',  # its untuned grid; the trials' ids are their drawn settings'
     'what_embeddings_learn.yaml': '51c5ba990f13',
     'what_modern_embeddings_learn.yaml': 'c2377d4b1f24',
 }
@@ -59,6 +60,12 @@ def test_v01_settings_keep_v01_run_ids(name):
 @pytest.mark.parametrize("name", sorted(CURRENT_IDS))
 def test_shipped_config_run_ids_are_pinned(name):
     assert _digest(load_config(REPO / "configs" / name)) == CURRENT_IDS[name]
+
+
+def test_a_new_variant_keeps_the_other_variants_run_ids():
+    config = load_config(REPO / "configs" / "kim_gap_mr.yaml")
+    earlier = {r.run_id for name, runs in config.variant_runs().items() if name != "kim_setup_kim_mr" for r in runs}
+    assert hashlib.sha256("".join(sorted(earlier)).encode()).hexdigest()[:12] == "80635bb2a6c5"
 
 
 def test_unused_settings_do_not_split_runs(write_config):

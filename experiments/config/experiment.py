@@ -18,9 +18,11 @@ from embedlab.experiments.config.run_spec import RunSpec
 from embedlab.experiments.config.sections import (DataConfig, GridConfig, ModelConfig, TrainingConfig,
                                                   Word2VecConfig)
 from embedlab.experiments.config.base import Section
+from embedlab.experiments.config.tuning import TuneConfig
 from embedlab.models.registry import get_family
 
-MAX_NAME_LENGTH = 100  # a name becomes a folder name (results/<name>/, compare_<a>_vs_<b>/)
+MAX_NAME_LENGTH = 100
+UNTUNED, TRIAL_PREFIX = "untuned", "trial."  # the variants a tuning search lists (running/tuning.py)  # a name becomes a folder name (results/<name>/, compare_<a>_vs_<b>/)
 
 
 def _enough_per_class(dataset, data: DataConfig) -> None:
@@ -53,6 +55,8 @@ class ExperimentConfig(Section):
         None, description="named variants of this config, each a mapping of dotted keys to the values that "
                           "differ (e.g. {kim_optimiser: {training.optimizer: adadelta}}); runs of all variants, "
                           "a run shared by several trained once")
+    tune: TuneConfig | None = Field(None, description="tune every condition with the same budget of trials "
+                                    "(configs/tuned_mr.yaml); the grid's settings are the untuned baseline")
     overrides: list[str] = Field(default_factory=list, description="KEY=VALUE settings given on the command "
                                  "line (already applied above); recorded in the output folder's snapshot")
     _variant_configs: dict[str, "ExperimentConfig"] = PrivateAttr(default_factory=dict)
@@ -109,6 +113,25 @@ class ExperimentConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _tunable(self, info: ValidationInfo) -> "ExperimentConfig":
+        if self.tune is None:
+            return self
+        if self.variants and any(not (n == UNTUNED or n.startswith(TRIAL_PREFIX)) for n in self.variants):
+            raise ValueError("tune: cannot be combined with variants (each trial of the search is a variant of "
+                             "its own); tune the variants as separate configs")
+        if self.variants:  # the trials of a search under way: their settings were checked before
+            return self
+        base = self.model_dump(mode="json", exclude={"variants", "tune"})
+        for key, distribution in self.tune.space.items():
+            try:
+                ExperimentConfig.model_validate(apply_overrides(base, {key: distribution.example()}, f"tune.space.{key}"),
+                                                context=info.context)
+            except ValidationError as exc:
+                lines = validation_error_lines(exc, ExperimentConfig)
+                raise ValueError(f"tune.space.{key}: not a setting this config can take ({lines[0]})") from None
+        return self
+
+    @model_validator(mode="after")
     def _bounded_grid(self) -> "ExperimentConfig":
         if not self.variants:  # with variants, their runs are the grid (counted in _expand_variants)
             _check_run_count(self.planned_runs(), self.grid.max_runs, self._longest_axis())
@@ -118,7 +141,7 @@ class ExperimentConfig(Section):
     def _expand_variants(self, info: ValidationInfo) -> "ExperimentConfig":
         if not self.variants:
             return self
-        base = self.model_dump(mode="json", exclude={"variants"})
+        base = self.model_dump(mode="json", exclude={"variants", "tune"})  # a trial's config tunes nothing
         for name, overrides in self.variants.items():
             if not re.match(r"^[A-Za-z0-9_.-]+$", name):
                 raise ValueError(f"variants: name {name!r} may only hold letters, digits, _ . -")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from embedlab.experiments.config.experiment import UNTUNED
 from embedlab.experiments.reporting.html import markdown_to_html
 from embedlab.experiments.reporting.runs import finished_runs, other_settings_runs
 from embedlab.experiments.reporting.sections import SECTIONS, ReportContext
@@ -22,9 +23,25 @@ def report_sections(outdir, metric: str = "accuracy", figures_dir: Path | None =
     if grid is not None:
         frame = frame[frame["run_id"].isin(set(grid["run_id"]))]
     failed = int((frame["status"] == "failed").sum()) if not frame.empty else 0
-    context = ReportContext(finished_runs(outdir), metric, outdir, figures_dir, failed, other_settings)
+    runs, tuning = finished_runs(outdir), None
+    search = _tuning_search(outdir)
+    if search is not None:  # the untuned variant is the grid every other section reads; the trials have theirs
+        tuning = (*search, runs)
+        runs = runs[runs["variant"] == UNTUNED].assign(variant="–")
+    context = ReportContext(runs, metric, outdir, figures_dir, failed, other_settings, tuning)
     sections = (unit(context) for unit in SECTIONS)
     return [(section.title, section.markdown) for section in sections if section is not None]
+
+
+def _tuning_search(outdir: Path):
+    """``(tune section, variants)`` of a folder a tuning search wrote, else None."""
+    snapshot = outdir / "experiment.yaml"
+    if not snapshot.exists():
+        return None
+    from embedlab.experiments.config import load_snapshot
+
+    config = load_snapshot(snapshot)
+    return (config.tune, config.variants or {}) if config.tune is not None else None
 
 
 def report_markdown(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> str:

@@ -41,6 +41,7 @@ class ReportContext:
     figures_dir: Path | None
     failed: int = 0
     other_settings: int = 0
+    tuning: tuple | None = None  # a tuning search's (tune section, variants, all runs); ``runs`` are the untuned
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,16 @@ def comparison(ctx: ReportContext) -> Section:
     return Section("Comparison: test " + ctx.metric.replace("_", "-") + " (%)",
                    "mean ± std over seeds/folds; (gain) = mean minus the rand (std) mean, in points.\n\n"
                    + tables.comparison_markdown(ctx.runs, ctx.metric))
+
+
+def tuning_search(ctx: ReportContext) -> Section | None:
+    if ctx.tuning is None:
+        return None
+    from embedlab.experiments.reporting.tuning import tuning_markdown
+
+    tune, variants, runs = ctx.tuning
+    body, figures = tuning_markdown(runs, tune, variants, ctx.outdir, ctx.figures_dir)
+    return Section("Tuning: expected best accuracy per budget, untuned vs tuned", body, figures) if body else None
 
 
 def across_datasets(ctx: ReportContext) -> Section | None:
@@ -255,6 +266,6 @@ def runs_footer(ctx: ReportContext) -> Section | None:
 
 # Report order. Each entry returns a Section or None.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
-    comparison, across_datasets, kim_table2, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
+    comparison, tuning_search, across_datasets, kim_table2, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
     word_frequency, embedding_spaces, coverage, runs_footer,
 ]

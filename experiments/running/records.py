@@ -26,6 +26,7 @@ class RunResult:
 
     Attributes:
         accuracy, macro_f1, loss: Test-set metrics (loss: mean cross-entropy of the true class).
+        dev_accuracy: Accuracy on the dev set at the kept epoch (what early stopping and tuning read).
         epochs, best_epoch: Epochs trained, and the one whose weights were kept (early stopping).
         train_seconds: Wall time of ``fit``.
         n_train, n_dev, n_test: Examples fitted on, used for early stopping, and tested on.
@@ -75,6 +76,7 @@ class RunResult:
     coverage_token_share: float | None = None
     known_row_norm: float | None = None
     random_row_norm: float | None = None
+    dev_accuracy: float | None = None
     history: list[dict] = field(default_factory=list, metadata=_PAYLOAD)
     predictions: dict[str, list] = field(default_factory=dict, metadata=_PAYLOAD)
     timings: dict[str, float] = field(default_factory=dict, metadata=_PAYLOAD)

@@ -51,8 +51,9 @@ class SettingsChangedError(ValueError):
 
 
 # Top-level config keys whose change keeps a folder's runs comparable: the grid axes only add or
-# remove runs of the same settings; name, description and overrides are labels.
-_COMPARABLE_KEYS = ("grid", "name", "description", "overrides")
+# remove runs of the same settings, and so does a tuning search's budget or space (which trials it
+# lists; each trial's runs are identified by their settings); name, description and overrides are labels.
+_COMPARABLE_KEYS = ("grid", "name", "description", "overrides", "tune")
 
 
 def _flat(mapping, prefix=""):
@@ -75,18 +76,27 @@ def settings_changes(outdir: Path, config: ExperimentConfig) -> list[str]:
         return []
     from embedlab.experiments.config import NOT_IN_IDENTITY
 
-    old = _flat({k: v for k, v in load_snapshot(snapshot).model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
+    recorded = load_snapshot(snapshot)
+    old = _flat({k: v for k, v in recorded.model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
     new = _flat({k: v for k, v in config.model_dump(mode="json").items() if k not in _COMPARABLE_KEYS})
     ignored = {".".join(key) for key in NOT_IN_IDENTITY}  # e.g. save_model: the same runs, kept or not
     return [f"{key}: {old.get(key, '(unset)')} → {new.get(key, '(unset)')}"
             for key in sorted(set(old) | set(new))
-            if old.get(key) != new.get(key) and key not in ignored and not _variant_grid_axis(key)]
+            if old.get(key) != new.get(key) and key not in ignored
+            and not _adds_or_removes_runs(key, set(recorded.variants or {}), set(config.variants or {}))]
 
 
-def _variant_grid_axis(key: str) -> bool:
-    """``variants.NAME.grid.AXIS``: a variant's grid axis, which (like the config's own) adds or
-    removes runs of the same settings."""
-    return key.startswith("variants.") and ".grid." in key[len("variants."):]
+def _adds_or_removes_runs(key: str, old_variants: set[str], new_variants: set[str]) -> bool:
+    """A variant's grid axis (``variants.NAME.grid.AXIS``), or any key of a variant only one side
+    has (a tuning search lists more trials as it goes): like the config's own grid axes, these add
+    or remove runs of the same settings, and never change a recorded run."""
+    if not key.startswith("variants."):
+        return False
+    rest = key[len("variants."):]
+    name = max((n for n in old_variants | new_variants if rest == n or rest.startswith(n + ".")), key=len, default=None)
+    if name is None:
+        return False
+    return rest[len(name):].startswith(".grid.") or ((name in old_variants) != (name in new_variants))
 
 
 def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: dict) -> None:

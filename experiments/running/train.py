@@ -153,6 +153,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         **(prepared.test_words.counts() if prepared.test_words is not None else {}),
         **({f"coverage_{k}": v for k, v in coverage.as_dict().items()} if coverage is not None else {}),
         known_row_norm=_rounded(prepared.row_norms[0]), random_row_norm=_rounded(prepared.row_norms[1]),
+        dev_accuracy=float(history.history["val_accuracy"][stopper.best_epoch]),
         history=history_rows, predictions=predictions, embeddings=embeddings,
         timings={k: round(v, 4) for k, v in timings.items()})
     if run.training.save_model:
