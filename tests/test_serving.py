@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from embedlab.experiments.running.model_folder import scale_probabilities
+
 import embedlab
 
 pytestmark = pytest.mark.slow  # trains models
@@ -49,11 +51,17 @@ def test_saved_models_reproduce_the_runs_predictions_in_a_fresh_process(kept, mr
         done = _cli("predict", run_dir, "--file", folder / "texts.csv", "--column", "text", "--out", folder / "p.csv")
         assert done.returncode == 0, done.stderr
         predicted = pd.read_csv(folder / "p.csv")
-        labels = embedlab.load_model(run_dir / "model").labels
+        saved = embedlab.load_model(run_dir / "model")
+        labels = saved.labels
         assert predicted["label"].tolist() == [labels[k] for k in recorded["predicted"]]
-        # predictions.csv holds float32 probabilities rounded to 5 decimals
-        np.testing.assert_array_equal(predicted["confidence"].to_numpy(np.float32).round(5),
-                                      recorded["confidence"].to_numpy(np.float32))
+        # predictions.csv holds the run's raw float32 probabilities rounded to 5 decimals; predict
+        # gives them temperature-scaled with the temperature fitted on the run's dev set (binary:
+        # the other class has 1 - p)
+        temperature = saved.manifest["temperature"]
+        assert 0.05 <= temperature <= 20 and temperature != 1.0
+        raw = recorded["confidence"].to_numpy(np.float64)
+        expected = scale_probabilities(np.c_[raw, 1 - raw], temperature).max(axis=1)
+        np.testing.assert_allclose(predicted["confidence"].to_numpy(), expected, atol=2e-4)
 
 
 def test_export_retrains_a_model_that_was_not_kept(kept, mr):

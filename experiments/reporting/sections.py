@@ -246,6 +246,13 @@ def coverage(ctx: ReportContext) -> Section | None:
     return Section("Pretrained-vector coverage of the training vocabulary", text) if text else None
 
 
+def calibration(ctx: ReportContext) -> Section | None:
+    from embedlab.experiments.reporting.calibration import calibration_markdown
+
+    text = calibration_markdown(ctx.runs, ctx.outdir / "runs")
+    return Section("Calibration: confidence vs accuracy", text) if text else None
+
+
 def runs_footer(ctx: ReportContext) -> Section | None:
     runs, footer = ctx.runs, ""
     if not runs.empty:
@@ -267,5 +274,5 @@ def runs_footer(ctx: ReportContext) -> Section | None:
 # Report order. Each entry returns a Section or None.
 SECTIONS: list[Callable[[ReportContext], Section | None]] = [
     comparison, tuning_search, across_datasets, kim_table2, across_models, encoders, published, gap_to_kim, paired_gains, learning_curve,
-    word_frequency, embedding_spaces, coverage, runs_footer,
+    word_frequency, embedding_spaces, coverage, calibration, runs_footer,
 ]

@@ -38,7 +38,31 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def model_files(model, run, prepared, label_names: list[str], metrics: dict, vectors=None) -> dict[str, bytes]:
+def scale_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Class probabilities with their log divided by ``temperature`` and renormalised (temperature
+    scaling, Guo et al. 2017): the predicted class never changes, only how sure the model says it is."""
+    logits = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return (scaled / scaled.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature in [0.05, 20] that minimises the negative log-likelihood of ``labels`` (one
+    scalar, fitted on the dev set, which early stopping saw but training did not fit)."""
+    from scipy.optimize import minimize_scalar
+
+    labels = np.asarray(labels)
+
+    def nll(log_t: float) -> float:
+        scaled = scale_probabilities(probabilities, float(np.exp(log_t)))
+        return float(-np.mean(np.log(np.clip(scaled[np.arange(len(labels)), labels], 1e-12, 1.0))))
+
+    return float(np.exp(minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded").x))
+
+
+def model_files(model, run, prepared, label_names: list[str], metrics: dict, vectors=None,
+                temperature: float = 1.0) -> dict[str, bytes]:
     """The files of a model folder, as bytes (so a worker process or Ray task can return them).
 
     Args:
@@ -48,6 +72,7 @@ def model_files(model, run, prepared, label_names: list[str], metrics: dict, vec
         label_names (list[str]): Class names, by label id.
         metrics (dict): The run's measured values (``RunResult.values()``).
         vectors (Vectors | None): The run's pretrained vectors (open vocabulary: kept words).
+        temperature (float): Fitted on the dev set (:func:`fit_temperature`); ``predict`` applies it.
     """
     import yaml
 
@@ -74,6 +99,7 @@ def model_files(model, run, prepared, label_names: list[str], metrics: dict, vec
                        "training_words": int(prepared.training_vocab_size or len(prepared.vocab)),
                        "words": len(words), "vectors": run.vectors},
         "metrics": {k: metrics[k] for k in ("accuracy", "macro_f1", "n_train", "n_test") if k in metrics},
+        "temperature": round(float(temperature), 4),
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"

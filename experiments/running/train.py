@@ -159,8 +159,14 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     if run.training.save_model:
         from embedlab.experiments.running.model_folder import model_files
 
+        from embedlab.experiments.running.model_folder import fit_temperature
+
+        dev_data, dev_order = batches.evaluate(prepared.x_dev, prepared.y_dev)
+        dev_probabilities = np.empty((len(dev_order), prepared.num_classes), dtype=np.float32)
+        dev_probabilities[dev_order] = model.predict(dev_data, verbose=0)
         result = dataclasses.replace(result, model_files=model_files(
-            model, run, prepared, list(prepared.label_names), result.values(), prepared.vectors))
+            model, run, prepared, list(prepared.label_names), result.values(), prepared.vectors,
+            temperature=fit_temperature(dev_probabilities, prepared.y_dev)))
     keras.backend.clear_session()
     return result
 

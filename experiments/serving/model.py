@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from embedlab.data.text import Vocabulary, tokenize
-from embedlab.experiments.running.model_folder import FILES, FORMAT, MANIFEST, ModelFolderError, sha256_hex
+from embedlab.experiments.running.model_folder import (FILES, FORMAT, MANIFEST, ModelFolderError, scale_probabilities,
+                                                       sha256_hex)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ class TrainedModel:
 
     def probabilities(self, texts: list[str], x: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities, ``(len(texts), classes)``, batched as the run evaluated its test set
-        (``x``: the texts already encoded)."""
+        (``x``: the texts already encoded), temperature-scaled with the temperature fitted on the
+        run's dev set."""
         from embedlab.data.batching import Batches
         from embedlab.models import import_keras_quietly
 
@@ -99,7 +101,8 @@ class TrainedModel:
         data, order = batches.evaluate(x, np.zeros(len(x), dtype=np.int64))
         out = np.empty((len(x), len(self.labels)), dtype=np.float32)
         out[order] = self._model.predict(data, verbose=0)
-        return out
+        # Temperature-scaled on the run's dev set (model folders of release 0.4 on; older ones: 1).
+        return scale_probabilities(out, self.manifest.get("temperature", 1.0))
 
     def predict(self, texts) -> list[Prediction]:
         """Label, confidence and unknown-token share of each text."""
