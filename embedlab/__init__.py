@@ -51,7 +51,8 @@ def _dotted(settings: dict[str, Any]) -> dict[str, Any]:
 
 def run(config, out: str | Path | None = None, *, executor: str = "processes", workers: int | None = None,
         overrides: dict[str, Any] | None = None, tensorboard: str | Path | None = None, **settings):
-    """Runs every unfinished run of a config (resuming like ``embedlab run``) and returns the results.
+    """Runs every unfinished run of a config (resuming like ``embedlab run``; a config with ``tune:``
+    runs its tuning search) and returns the results.
 
     Args:
         config: A config path, a mapping, or an ExperimentConfig.
@@ -65,11 +66,11 @@ def run(config, out: str | Path | None = None, *, executor: str = "processes", w
     Returns:
         pandas.DataFrame: :func:`results` of the output folder.
     """
-    from embedlab.experiments.running.runner import run_grid
+    from embedlab.experiments.running.tuning import run_config
 
     experiment = load_config(config, {**(overrides or {}), **_dotted(settings)})
     outdir = Path(out) if out else Path("results") / experiment.name
-    run_grid(experiment, outdir, executor=executor, workers=workers, tensorboard_dir=tensorboard)
+    run_config(experiment, outdir, executor=executor, workers=workers, tensorboard_dir=tensorboard)
     return results(outdir)
 
 

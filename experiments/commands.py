@@ -13,13 +13,12 @@ EXIT_OK, EXIT_RUNS_FAILED, EXIT_BAD_INPUT, EXIT_RUNS_ELSEWHERE = 0, 1, 2, 3
 def cmd_run(args) -> int:
     from embedlab.experiments.config import load_config
     from embedlab.experiments.reporting.report import report_markdown
-    from embedlab.experiments.running.runner import held_elsewhere_line, run_grid
+    from embedlab.experiments.running.runner import held_elsewhere_line
+    from embedlab.experiments.running.tuning import run_config
 
     config = load_config(args.config, args.overrides)
     outdir = Path(args.out) if args.out else Path("results") / config.name
-    if config.tune is not None:  # the same options; the search runs its trials through run_grid
-        from embedlab.experiments.running.tuning import tune_grid as run_grid
-    outcome = run_grid(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings, reuse=args.reuse,
+    outcome = run_config(config, outdir, retry_failed=args.retry_failed, new_settings=args.new_settings, reuse=args.reuse,
                        executor=args.executor,
                        workers=args.workers, ray_address=args.ray_address, cpus_per_task=args.cpus_per_task,
                        mlflow_uri=args.mlflow, tensorboard_dir=args.tensorboard)

@@ -196,3 +196,10 @@ def tune_grid(config: ExperimentConfig, outdir: str | Path, log=None, **run_opti
         if outcome.lost or outcome.held_elsewhere:
             break  # the missing trials cannot be told; the next run of the command trains them
     return total
+
+
+def run_config(config: ExperimentConfig, outdir: str | Path, **options) -> GridOutcome:
+    """Runs a config the way its file asks: its tuning search (``tune:``) if it has one, else its
+    grid. The one entry point of the command line and the Python API; ``options`` as
+    :func:`run_grid`'s."""
+    return (tune_grid if config.tune is not None else run_grid)(config, outdir, **options)
