@@ -162,12 +162,13 @@ def _runs(root: Path, results: str) -> pd.DataFrame:
 
 
 def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Runs of a and b under ``where``, matched by dataset, fold and seed (one row per key)."""
-    keys = ["dataset", "fold", "seed"]
-    sides = []
-    for side in (claim.a, claim.b):
-        rows = _select(runs, {**where, **side}).assign(fold=lambda f: f["fold"].fillna(-1))
-        sides.append(rows.drop_duplicates(keys).set_index(keys))
+    """Runs of a and b under ``where``, matched by dataset, fold and seed (one row per key); by fold
+    and seed alone when the two sides are on different datasets (e.g. `mr` vs Kim's `kim_mr`: a
+    nominal pairing, whose folds hold different sentences)."""
+    selected = [_select(runs, {**where, **side}).assign(fold=lambda f: f["fold"].fillna(-1)) for side in (claim.a, claim.b)]
+    same_data = bool(set(selected[0]["dataset"]) & set(selected[1]["dataset"]))
+    keys = ["dataset", "fold", "seed"] if same_data else ["fold", "seed"]
+    sides = [rows.drop_duplicates(keys).set_index(keys) for rows in selected]
     shared = sides[0].index.intersection(sides[1].index)
     if not len(shared):
         raise ValueError(f"claims: {claim.id}: no runs pair up in {claim.results} (check its filters)")
