@@ -21,6 +21,7 @@ from embedlab.experiments.config.experiment import UNTUNED
 from embedlab.experiments.reporting import design, stats
 
 BUDGETS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
+CONDITION = ["dataset", "vectors", "model", "embedding"]
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,14 @@ def trial_table(runs: pd.DataFrame, variants: dict[str, dict]) -> pd.DataFrame:
         rows.append({"variant": name, "trial": parsed[1], "dataset": first["dataset"], "vectors": first["vectors"],
                      "model": first["model"], "embedding": first["embedding"], "runs": len(part),
                      "dev": part["dev_accuracy"].mean(), "test": part["accuracy"].mean(), "settings": settings})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    # A trial still running (or stopped mid-way) has fewer runs than its condition's complete ones:
+    # its mean would be over other folds, so it waits until it is complete.
+    complete = table.groupby(CONDITION)["runs"].transform("max")
+    return table[table["runs"] == complete].reset_index(drop=True)
 
-
-CONDITION = ["dataset", "vectors", "model", "embedding"]
 
 
 def _condition_name(key) -> str:
@@ -157,7 +162,7 @@ def comparison_markdown(runs: pd.DataFrame, outdir: Path, metric: str = "accurac
         lines.append(f"| {row['setting']} | {row['dataset']} | {row['vectors']} | {row['model']} | {row['embedding']} | "
                      f"{100 * row['rand']:.1f} | {100 * row['condition']:.1f} | {star}{100 * t.mean:+.2f}{star} "
                      f"[{100 * t.low:+.2f}, {100 * t.high:+.2f}] | {t.name} | {p:.3g} |")
-    return "\n".join(lines) + f"\n\nHolm over the {len(rows)} gains of this table; bold: adjusted p < 0.05."
+    return "\n".join(lines) + f"\n\nHolm over the {len(rows)} gains of this table; bold: adjusted p < 0.05.\n"
 
 
 def plot_expected_max(curves: dict, path: Path) -> Path:
