@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from embedlab.data.fetch import FetchError
-from embedlab.data.kim2014 import DataFileError
+# Only light modules at the top: SIGTERM is handled from the first line of main(), and a signal that
+# came while pandas and TensorFlow were still importing must end like one that came later.
 from embedlab.experiments import commands
 from embedlab.experiments.commands import EXIT_BAD_INPUT
 
@@ -152,6 +152,18 @@ def _stop_on_sigterm() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _stop_on_sigterm()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("embedlab: interrupted; finished runs are saved and claims released, run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    from embedlab.data.fetch import FetchError
+    from embedlab.data.kim2014 import DataFileError
     from embedlab.experiments.config import ConfigError
     from embedlab.experiments.running.runner import SettingsChangedError
     from embedlab.experiments.running.store import StoreError
@@ -167,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     if overrides:
         target = "overrides" if args.command == "run" else "configs"
         setattr(args, target, list(getattr(args, target)) + overrides)
-    _stop_on_sigterm()
     try:
         return args.handler(args)
     except (ConfigError, DataFileError, FetchError, MissingDependencyError, SettingsChangedError,
@@ -179,10 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"embedlab: error: {where}: {exc.strerror or exc}. Runs recorded so far are kept; fix this and run "
               "the same command again to resume", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("embedlab: interrupted; finished runs are saved and claims released, run the same command to resume",
-              file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":
