@@ -38,10 +38,16 @@ def _tuning_search(outdir: Path):
     snapshot = outdir / "experiment.yaml"
     if not snapshot.exists():
         return None
-    from embedlab.experiments.config import load_snapshot
+    import yaml
 
-    config = load_snapshot(snapshot)
-    return (config.tune, config.variants or {}) if config.tune is not None else None
+    from embedlab.experiments.config.tuning import TuneConfig
+
+    # Only the two sections it needs: the whole snapshot may not validate any more (a user dataset's
+    # CSV moved), and the report must still work from the database.
+    raw = yaml.safe_load(snapshot.read_text(encoding="utf-8")) or {}
+    if not raw.get("tune"):
+        return None
+    return TuneConfig.model_validate(raw["tune"]), raw.get("variants") or {}
 
 
 def report_markdown(outdir, metric: str = "accuracy", figures_dir: Path | None = None) -> str:
