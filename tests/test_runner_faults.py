@@ -32,9 +32,15 @@ def _count(db_path):
             return 0
 
 
+def _default_sigint() -> None:
+    # A test session started in the background (`cmd &` in a script) ignores SIGINT, and its children
+    # inherit that, so "Ctrl-C" would reach nothing: give the command the terminal's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(config, out):
     return subprocess.Popen([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def _expected_ids(config):
