@@ -99,7 +99,7 @@ class _Search:
         self.studies = {c: optuna.create_study(direction="maximize", sampler=self._sampler(optuna, tune.seed))
                         for c in self.conditions}
         self.variants: dict[str, dict] = {}
-        self.trial_variant: dict[tuple[Condition, int], str] = {}
+        self._drawn: dict[tuple[Condition, str], str] = {}  # (condition, its settings as JSON) → variant
         self.told: dict[Condition, int] = {c: 0 for c in self.conditions}
 
     def _sampler(self, optuna, seed: int):
@@ -125,15 +125,15 @@ class _Search:
         return pending
 
     def _variant_for(self, condition: Condition, trial) -> str:
+        import json
+
         settings = {key: _plain(value) for key, value in trial.params.items()}
-        for (other, _), name in self.trial_variant.items():
-            if other == condition and {k: v for k, v in self.variants[name].items() if not k.startswith("grid.")} == settings:
-                self.trial_variant[(condition, trial.number)] = name
-                return name
-        name = trial_name(condition, trial.number)
-        self.variants[name] = {**_restriction(self.config, condition), **settings}
-        self.trial_variant[(condition, trial.number)] = name
-        return name
+        key = (condition, json.dumps(settings, sort_keys=True))
+        if key not in self._drawn:
+            name = trial_name(condition, trial.number)
+            self.variants[name] = {**_restriction(self.config, condition), **settings}
+            self._drawn[key] = name
+        return self._drawn[key]
 
     def tell(self, pending, scores: dict[str, float | None]) -> None:
         import optuna
