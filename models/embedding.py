@@ -27,8 +27,10 @@ def embed_tokens(token_ids, mode: str, matrix: np.ndarray, mask_zero: bool = Fal
         raise ValueError(f"unknown embedding mode {mode!r}; expected one of {EMBEDDING_MODES}")
     vocab_size, dim = matrix.shape
 
+    from embedlab.models.layers import Embedding
+
     def layer(name: str, trainable: bool) -> keras.layers.Embedding:
-        return keras.layers.Embedding(vocab_size, dim, mask_zero=mask_zero, trainable=trainable, name=name)
+        return Embedding(vocab_size, dim, mask_zero=mask_zero, trainable=trainable, name=name)
 
     if mode == "multichannel":
         layers = [layer("embedding_static", False), layer("embedding_tuned", True)]

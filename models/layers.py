@@ -8,6 +8,28 @@ keras = import_keras_quietly()
 
 
 @keras.saving.register_keras_serializable(package="embedlab")
+class Embedding(keras.layers.Embedding):
+    """Keras' Embedding, looking up only the rows a batch needs (TF backend).
+
+    Keras' lookup (``ops.take``) first reads the whole table as a dense tensor. Once a sparse
+    update (LazyAdam's row scatter) has touched the table, TensorFlow keeps the variable in
+    copy-on-read mode, so that dense read copied the whole table every step: 21 MB at 300 d on MR,
+    3 ms of a 20 ms step (docs/PERFORMANCE.md, "bfloat16"). A sparse read (``ResourceGather``)
+    gives the same rows and the same row-sparse gradient without the copy.
+    """
+
+    def call(self, inputs):
+        table = self.embeddings.value
+        if not hasattr(table, "sparse_read"):  # another backend: Keras' own lookup
+            return super().call(inputs)
+        import tensorflow as tf
+
+        if inputs.dtype not in (tf.int32, tf.int64):
+            inputs = tf.cast(inputs, tf.int32)
+        return tf.cast(table.sparse_read(inputs), self.compute_dtype)
+
+
+@keras.saving.register_keras_serializable(package="embedlab")
 class MaskedGlobalMaxPooling1D(keras.layers.Layer):
     """Max over time of the unmasked steps only (Keras' GlobalMaxPooling1D ignores masks, so a
     padded step could win the max)."""

@@ -143,3 +143,39 @@ def test_every_family_declares_a_consistent_plugin():
         parameters = inspect.signature(family.builder).parameters
         assert set(dict(settings)) <= set(parameters), name
         assert {"sequence_length", "num_classes", "embedding_matrix", "embedding"} <= set(parameters), name
+
+
+def test_embedding_lookup_reads_rows_not_the_table():
+    """The suite's Embedding gives Keras' rows and row-sparse gradient, through a sparse read: a dense
+    read of a table that sparse updates touched copies the whole table every step."""
+    import tensorflow as tf
+
+    from embedlab.models.layers import Embedding
+
+    ids = tf.constant(_data(n=4)[0])
+    ours, theirs = Embedding(VOCAB, DIM), keras.layers.Embedding(VOCAB, DIM)
+    ours.build((None, LENGTH))
+    theirs.build((None, LENGTH))
+    ours.set_weights([_matrix()])
+    theirs.set_weights([_matrix()])
+
+    def lookup(layer):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(layer(ids)))
+        return tape.gradient(loss, layer.embeddings.value)
+
+    ours_grad, theirs_grad = lookup(ours), lookup(theirs)
+    np.testing.assert_array_equal(ours(ids), theirs(ids))
+    assert isinstance(ours_grad, tf.IndexedSlices)
+    np.testing.assert_array_equal(tf.convert_to_tensor(ours_grad), tf.convert_to_tensor(theirs_grad))
+    graph_ops = {op.type for op in tf.function(ours).get_concrete_function(ids).graph.get_operations()}
+    assert "ResourceGather" in graph_ops and "ReadVariableOp" not in graph_ops
+
+
+def test_word_vector_models_use_the_sparse_read_embedding():
+    from embedlab.models.layers import Embedding
+
+    for name in ALL_MODELS:
+        model = get_builder(name)(sequence_length=LENGTH, num_classes=2, embedding_matrix=_matrix(),
+                                  embedding="multichannel" if name in MULTICHANNEL_MODELS else "rand")
+        assert all(isinstance(layer, Embedding) for layer in _embedding_layers(model)), name
