@@ -38,3 +38,20 @@ def auto_precision(width: int | None) -> str:
     if width is not None and width >= BF16_MIN_WIDTH and cpu_has_bf16():
         return "mixed_bfloat16"
     return "float32"
+
+
+def trained_precision(requested: str) -> str:
+    """The precision a run computes in: ``mixed_bfloat16`` only on a CPU with bfloat16 units (elsewhere
+    TF emulates bfloat16, several times slower than float32); the run records what it computed in."""
+    if requested == "mixed_bfloat16" and not cpu_has_bf16():
+        return "float32"
+    return requested
+
+
+def precision_fallback_line(requested: list[str]) -> str | None:
+    """The one warning a grid prints when runs ask for bfloat16 on a CPU without bfloat16 units."""
+    asking = sum(precision == "mixed_bfloat16" for precision in requested)
+    if not asking or cpu_has_bf16():
+        return None
+    return (f"warning: training.precision mixed_bfloat16: this CPU has no bfloat16 units (avx512_bf16 or "
+            f"amx_bf16 in /proc/cpuinfo), so {asking} run(s) train in float32 and are recorded as float32")

@@ -67,3 +67,14 @@ def test_new_models_freeze_static_embeddings_in_a_real_run(tiny_runs):
         result = train_run(run, prepared)
         np.testing.assert_array_equal(result.embeddings["matrix"], prepared.matrix)
         assert result.trainable_parameters < result.parameters
+
+
+def test_bfloat16_run_on_a_cpu_without_bf16_units_trains_and_records_float32(tiny_runs, monkeypatch):
+    from embedlab.models import hardware
+
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx2"}))
+    run = tiny_runs[0].model_copy(update={"training": tiny_runs[0].training.model_copy(
+        update={"precision": "mixed_bfloat16"})})
+    result = train_run(run)
+    assert result.precision == "float32"
+    assert result.values() | {"train_seconds": 0} == train_run(tiny_runs[0]).values() | {"train_seconds": 0}

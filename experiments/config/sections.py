@@ -137,7 +137,8 @@ class TrainingConfig(Section):
     precision: Literal["float32", "mixed_bfloat16", "auto"] = Field(
         "float32", description="mixed_bfloat16: layers compute in bfloat16 (softmax and loss in float32); "
                                "auto: mixed_bfloat16 where the CPU computes bfloat16 natively and the "
-                               "embedding is >= 200 d, else float32 (docs/PERFORMANCE.md)")
+                               "embedding is >= 200 d, else float32 (docs/PERFORMANCE.md); a CPU without "
+                               "bfloat16 units trains float32 instead, warns once and records float32")
 
 
 class GridConfig(Section):

@@ -26,6 +26,7 @@ from embedlab.experiments.running.records import RunResult
 from embedlab.experiments.running.provenance import git_state, host, library_versions
 from embedlab.experiments.running.store import ResultsStore
 from embedlab.experiments.running.tracking import MissingDependencyError, MlflowTracker
+from embedlab.models.hardware import precision_fallback_line
 
 
 @dataclass
@@ -385,6 +386,9 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
     _announce_dropped_rows(todo, log)
+    fallback = precision_fallback_line([r.training.precision for r in todo])
+    if fallback:
+        print(f"embedlab: {fallback}", file=log, flush=True)
     if tensorboard_dir:
         try:
             import tensorboard  # noqa: F401  (Keras' callback writes its scalars through it)

@@ -19,6 +19,7 @@ from embedlab.experiments.running.prepare import PreparedSplit, prepare_split
 from embedlab.experiments.running.records import EXAMPLE_COLUMNS, RunResult
 from embedlab.experiments.running.worker import WORKER
 from embedlab.models import import_keras_quietly
+from embedlab.models.hardware import trained_precision
 from embedlab.models.registry import get_family
 
 
@@ -80,11 +81,12 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     WORKER.seed(run.seed, run.training.deterministic)
     if run.training.precision not in ("float32", "mixed_bfloat16"):
         raise ValueError(f"training.precision {run.training.precision!r} is not resolved (RunSpec from config.runs())")
+    precision = trained_precision(run.training.precision)  # the grid warned once if this falls back
     sequences = np.issubdtype(prepared.x_fit.dtype, np.integer)  # not e.g. a frozen encoder's features
     batching = run.training.batching if sequences else "fixed"
     family = get_family(run.model_name)
     batches = Batches(tf, batching == "bucketed", *family.bucket_padding(run.model, prepared.pad_after))
-    with dtype_policy(keras, run.training.precision):
+    with dtype_policy(keras, precision):
         model = family.build(
             run.model, sequence_length=None if batches.bucketed else prepared.x_fit.shape[1],
             num_classes=prepared.num_classes, embedding_matrix=prepared.matrix, embedding=run.embedding)
@@ -146,7 +148,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         n_train=int(len(prepared.y_fit)), n_dev=int(len(prepared.y_dev)), n_test=int(len(prepared.y_test)),
         vocab_size=prepared.training_vocab_size or len(prepared.vocab),
         sequence_length=int(prepared.x_fit.shape[1]) if sequences else 0, batching=batching,
-        precision=run.training.precision,
+        precision=precision,
         labels=json.dumps(list(prepared.label_names)),
         parameters=int(model.count_params()),
         trainable_parameters=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
