@@ -1,6 +1,8 @@
 """Benchmark: the suite against a hand-written baseline on two real grids, plus step-time checks.
 
     .venv/bin/python bench/bench.py                     # everything; writes docs/PERFORMANCE.md
+    .venv/bin/python bench/bench.py --parts precision   # float32 against bfloat16 only (~75 min)
+    .venv/bin/python bench/bench.py --parts scaling     # user CSVs of 10k / 100k / 1M sentences only
     .venv/bin/python bench/bench.py --naive-every 4     # the baseline on every 4th run only
     .venv/bin/python bench/bench.py --grids kim_mr kim_mr@bucketed kim_mr@v0.1   # + accuracy checks
 
@@ -127,12 +129,13 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     # A fresh output folder (timing needs every run to train), kept: the grid's results are real
     # results, and `embedlab report results/bench/<grid>-<time>` reads them like any other.
     out = REPO / "results" / "bench" / f"{grid.replace('@', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
     wall = time.perf_counter() - started
     frame = ResultsStore(out).frame()
     timings = [json.loads((out / "runs" / r / "metrics.json").read_text())["timings"] for r in frame["run_id"]]
     workers_used = workers or max(1, (os.cpu_count() or 1))
+    workers_time = worker_time_split(frame, timings, workers_used, started_at, wall)
     fit = sum(t["fit_seconds"] for t in timings)
     examples = float((frame["n_train"] * frame["epochs"]).sum())
     from embedlab.experiments.running.prepare import prepare_split
@@ -143,13 +146,30 @@ def phase_suite(grid: str, workers: int | None) -> dict:
     paired = frame[["embedding", "fold", "seed", "train_size", "accuracy"]].astype({"fold": "float"}).to_dict("records")
     return {"grid": grid, "who": "suite", "flops": flops, "paired": paired,
             "precision": sorted(set(frame["precision"].dropna())), "outdir": str(out.relative_to(REPO)), "runs": int(outcome.finished), "failed": int(outcome.failed),
-            "wall_s": wall, "fit_s": fit, "workers": workers_used,
+            "wall_s": wall, "fit_s": fit, "workers": workers_used, "workers_time": workers_time,
             "outside_fit_share": max(0.0, 1 - fit / (workers_used * wall)),
             "examples_per_s": examples / fit, "peak_rss_mb": peak_rss_mb(),
             "accuracy": frame.groupby("embedding")["accuracy"].mean().to_dict(),
             "per_run_breakdown_s": {k: sum(t[k] for t in timings) / len(timings)
                                     for k in ("prepare_seconds", "build_seconds", "fit_seconds",
                                               "predict_seconds")}}
+
+
+def worker_time_split(frame, timings: list[dict], workers: int, started_at: float, wall: float) -> dict:
+    """Where the workers' time (workers × wall) went, in seconds: the runs' phases, the rest of each run
+    (recording its files), the pool's start-up, the tail (workers idle while the last runs finish) and
+    what is left between runs (scheduling, the parent's recording)."""
+    import pandas as pd
+
+    starts = pd.to_datetime(frame["started_at"]).map(lambda t: t.timestamp())
+    finishes = sorted(pd.to_datetime(frame["finished_at"]).map(lambda t: t.timestamp()))
+    end = started_at + wall
+    split = {key: sum(t[f"{key}_seconds"] for t in timings) for key in ("prepare", "build", "fit", "predict")}
+    split["rest of run"] = float(frame["total_seconds"].sum()) - sum(split.values())
+    split["pool start-up"] = workers * max(0.0, float(starts.min()) - started_at)
+    split["tail"] = sum(max(0.0, end - f) for f in finishes[len(finishes) - workers:-1]) if workers > 1 else 0.0
+    split["between runs"] = workers * wall - sum(split.values())
+    return split
 
 
 def phase_naive(grid: str, every: int) -> dict:
@@ -184,8 +204,7 @@ def phase_naive(grid: str, every: int) -> dict:
 
 def phase_steps() -> dict:
     """Seconds per epoch on MR's training data (one TF thread): frozen vs trainable embedding, fixed
-    vs length-bucketed batches, and float32 vs mixed bfloat16 at 50 and 300 dimensions."""
-    import numpy as np
+    vs length-bucketed batches (float32 against bfloat16: bench/precision.py)."""
 
     from embedlab.data.vectors import load_word_vectors
     from embedlab.experiments.config import ExperimentConfig
@@ -208,7 +227,6 @@ def phase_steps() -> dict:
     config = ExperimentConfig.model_validate({"name": "steps", "data": {"dataset": "mr", "protocol": "holdout"},
                                               "grid": {"embedding": ["static"]}})
     prepared = prepare_split(config.runs()[0])
-    wide = np.random.default_rng(0).uniform(-0.25, 0.25, (prepared.matrix.shape[0], 300)).astype("float32")
     out = {"vectors_load_s": vectors_load_s}
 
     def epoch_seconds(model_name, mode, optimizer, batching, precision="float32", matrix=prepared.matrix):
@@ -237,10 +255,6 @@ def phase_steps() -> dict:
         for batching in ("fixed", "bucketed"):
             for mode, optimizer in (("static", "dense"), ("non-static", "dense"), ("non-static", "sparse")):
                 out[f"{model_name}/{batching}/{mode}/{optimizer}"] = epoch_seconds(model_name, mode, optimizer, batching)
-    for precision in ("float32", "mixed_bfloat16"):
-        out[f"cnn/bucketed/glove50/{precision}"] = epoch_seconds("cnn", "non-static", "sparse", "bucketed", precision)
-        out[f"cnn/bucketed/rand300/{precision}"] = epoch_seconds("cnn", "rand", "sparse", "bucketed", precision,
-                                                                 matrix=wide)
     return out
 
 
@@ -253,7 +267,7 @@ def _run_phase(args: list[str]) -> dict:
 def render(results: list[dict], steps: dict) -> str:
     from datetime import date
 
-    lines = [f"Measured {date.today()} on a 2-core CPU machine (Python {sys.version.split()[0]}); "
+    lines = [f"Measured {date.today()} on {cpu_line()} (Python {sys.version.split()[0]}); "
              "suite = `--executor processes` (2 workers × 1 TF thread), sparse Adam, cached data; the "
              "suite's defaults are length-bucketed batches, float32 and the open vocabulary; "
              "`@v0.1` = release 0.1's settings (fixed padding, training-split vocabulary); `@bucketed` = v0.1 "
@@ -284,6 +298,11 @@ def render(results: list[dict], steps: dict) -> str:
                          f"| {suite['fit_s'] / suite['workers'] / 60:.1f} min | {suite.get('flops', 0) / 1e12:.1f} |")
     lines += accuracy_against_v01(by_grid)
     for r in results:
+        if r["who"] == "suite" and r.get("workers_time"):
+            total = r["workers"] * r["wall_s"]
+            parts = ", ".join(f"{k} {v:.0f} s ({v / total * 100:.1f}%)" for k, v in r["workers_time"].items())
+            lines.append(f"\n{r['grid']}, suite, the workers' {total:.0f} s ({r['workers']} × wall): {parts}.")
+    for r in results:
         if r["who"] == "suite":
             b = r["per_run_breakdown_s"]
             lines.append(f"\n{r['grid']}, suite, mean seconds per run: prepare {b['prepare_seconds']:.2f}, build "
@@ -293,17 +312,12 @@ def render(results: list[dict], steps: dict) -> str:
                   "9,545 training sentences, batch 50, one TF thread:", "",
                   "| model | batches | static (dense Adam) | non-static, dense Adam | non-static, sparse Adam | "
                   "sparse / static |", "|---|---|---|---|---|---|"]
-        for model in sorted({key.split("/")[0] for key in steps if key.count("/") == 3 and "glove50" not in key
-                             and "rand300" not in key}):
+        for model in sorted({key.split("/")[0] for key in steps if key.count("/") == 3}):
             for batching in ("fixed", "bucketed"):
                 static, dense, sparse = (steps[f"{model}/{batching}/{m}"] for m in (
                     "static/dense", "non-static/dense", "non-static/sparse"))
                 lines.append(f"| {model} | {batching} | {static:.2f} s/epoch | {dense:.2f} ({dense / static:.2f}×) "
                              f"| {sparse:.2f} ({sparse / static:.2f}×) | {sparse / static:.2f}× |")
-        lines += ["", "| CNN, bucketed, trainable | float32 | mixed_bfloat16 | bf16 speed-up |", "|---|---|---|---|"]
-        for what, label in (("glove50", "GloVe 50 d, non-static"), ("rand300", "rand 300 d")):
-            f32, bf16 = steps[f"cnn/bucketed/{what}/float32"], steps[f"cnn/bucketed/{what}/mixed_bfloat16"]
-            lines.append(f"| {label} | {f32:.2f} s/epoch | {bf16:.2f} s/epoch | {f32 / bf16:.2f}× |")
     return "\n".join(lines) + "\n"
 
 
@@ -336,18 +350,81 @@ def accuracy_against_v01(by_grid: dict) -> list[str]:
     return lines
 
 
-def write_doc(table: str) -> None:
+def write_doc(table: str, part: str = "") -> None:
+    """Rewrites the block between this part's markers in docs/PERFORMANCE.md (appended if absent)."""
     doc = REPO / "docs" / "PERFORMANCE.md"
-    begin, end = "<!-- BEGIN bench.py -->", "<!-- END bench.py -->"
-    text = doc.read_text() if doc.exists() else f"# Performance\n\n{begin}\n{end}\n"
+    name = f"bench.py {part}".strip()
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    text = doc.read_text() if doc.exists() else "# Performance\n"
+    if begin not in text:
+        text = f"{text.rstrip()}\n\n{begin}\n{end}\n"
     head, rest = text.split(begin, 1)
     tail = rest.split(end, 1)[1]
     doc.parent.mkdir(exist_ok=True)
     doc.write_text(f"{head}{begin}\n{table}{end}{tail}")
 
 
+def cpu_line() -> str:
+    from embedlab.models.hardware import cpu_flags
+
+    name = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")), "unknown CPU")
+    units = sorted({"amx_bf16", "avx512_bf16"} & cpu_flags()) or ["no bfloat16 units"]
+    return f"{name}, {os.cpu_count()} cores ({', '.join(units)})"
+
+
+def run_precision(workers: int) -> None:
+    from datetime import date
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import precision
+
+    epochs = _run_phase(["precision-epochs"])
+    grids: list[dict] = []
+    for name in precision.PRECISIONS:
+        head = [f"Measured {date.today()} on {cpu_line()}; ratios side by side in one bench run.", ""]
+        write_doc("\n".join(head + precision.render(epochs, grids)) + "\n", "precision")
+        grids.append(_run_phase(["precision-grid", name, str(workers)]))
+    table = "\n".join(head + precision.render(epochs, grids)) + "\n"
+    write_doc(table, "precision")
+    print(table, flush=True)
+
+
+def run_scaling() -> None:
+    from datetime import date
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import scaling
+
+    for n in scaling.SIZES:  # built here, so no phase's memory holds the source datasets
+        scaling.user_csv(n)
+    sizes = [_run_phase(["scale-size", str(n)]) for n in scaling.SIZES]
+    grid = _run_phase(["scale-grid"])
+    table = "\n".join([f"Measured {date.today()} on {cpu_line()}.", "", *scaling.render(sizes, grid)]) + "\n"
+    write_doc(table, "scaling")
+    print(table, flush=True)
+
+
+def phase(kind: str, rest: list[str]) -> dict:
+    sys.path.insert(0, str(REPO / "bench"))
+    if kind.startswith("precision"):
+        import precision
+
+        return precision.phase_epochs() if kind == "precision-epochs" else precision.phase_grid(rest[0], int(rest[1]))
+    if kind.startswith("scale"):
+        import scaling
+
+        return scaling.phase_size(int(rest[0])) if kind == "scale-size" else scaling.phase_grid()
+    return {"suite": lambda: phase_suite(rest[0], int(rest[1]) if rest[1] != "None" else None),
+            "naive": lambda: phase_naive(rest[0], int(rest[1])), "steps": phase_steps}[kind]()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", nargs="+", default=["grids", "precision", "scaling"],
+                        choices=["grids", "precision", "scaling"],
+                        help="grids: the suite against the naive script; precision: float32 against bfloat16 "
+                             "(bench/precision.py); scaling: user CSVs of 10k-1M sentences (bench/scaling.py)")
     parser.add_argument("--grids", nargs="+", default=["kim_mr", "kim_mr@bucketed", "kim_mr@v0.1", "qi_curve"],
                         help="kim_mr, qi_curve, each optionally @v0.1 or @bucketed (see above)")
     parser.add_argument("--naive-every", nargs="+", default=["1"],
@@ -359,10 +436,13 @@ def main() -> None:
     parser.add_argument("--json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        kind, *rest = args.phase
-        result = {"suite": lambda: phase_suite(rest[0], int(rest[1]) if rest[1] != "None" else None),
-                  "naive": lambda: phase_naive(rest[0], int(rest[1])), "steps": phase_steps}[kind]()
-        Path(args.json).write_text(json.dumps(result))
+        Path(args.json).write_text(json.dumps(phase(args.phase[0], args.phase[1:])))
+        return
+    if "precision" in args.parts:
+        run_precision(args.workers or 2)
+    if "scaling" in args.parts:
+        run_scaling()
+    if "grids" not in args.parts:
         return
     results, steps = [], _run_phase(["steps"])
     print(render([], steps), flush=True)

@@ -78,3 +78,15 @@ def test_bfloat16_run_on_a_cpu_without_bf16_units_trains_and_records_float32(tin
     result = train_run(run)
     assert result.precision == "float32"
     assert result.values() | {"train_seconds": 0} == train_run(tiny_runs[0]).values() | {"train_seconds": 0}
+
+
+def test_several_steps_per_execution_train_exactly_as_one(tiny_runs, monkeypatch):
+    from embedlab.experiments.running import train
+
+    run = tiny_runs[2].model_copy(update={"training": tiny_runs[2].training.model_copy(update={"max_epochs": 2})})
+    batched = train_run(run)
+    monkeypatch.setattr(train, "STEPS_PER_EXECUTION", 1)
+    single = train_run(run)
+    assert batched.values() | {"train_seconds": 0} == single.values() | {"train_seconds": 0}
+    assert [h["loss"] for h in batched.history] == [h["loss"] for h in single.history]
+    assert batched.predictions == single.predictions
