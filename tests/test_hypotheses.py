@@ -49,6 +49,8 @@ def test_verdict_rules(kind, result, holm_p, verdict):
     ("claims: [\n", "not valid YAML (line 2"),
     ("claims:\n  - {id: x, text: y, results: docs/results/nope, family: f, a: {embedding: static}, b: {}}\n",
      "no results.db"),
+    ("claims:\n  - {id: x, text: y, results: r, family: f, a: {}, b: {}, versus_examples: {rarest: [10, null]}}\n",
+     "versus_examples needs examples"),
 ])
 def test_a_bad_claims_file_is_one_line_and_exit_2(tmp_path, text, expected):
     import subprocess
@@ -60,3 +62,30 @@ def test_a_bad_claims_file_is_one_line_and_exit_2(tmp_path, text, expected):
                             cwd=tmp_path, capture_output=True, text=True)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1 and expected in lines[0], result.stderr
+
+
+def test_a_claim_on_test_examples_scores_each_run_on_them_only(tmp_path):
+    """Claim 3's score per run: accuracy on the rare-word sentences minus accuracy on the frequent-word
+    ones, from the run's predictions.csv."""
+    import pandas as pd
+
+    from embedlab.experiments.reporting.hypotheses import _scored_on_examples
+
+    rows = []
+    for fold, predicted in enumerate(([1, 1, 0, 0, 1], [1, 0, 0, 1, 1])):
+        run_dir = tmp_path / f"run{fold}"
+        run_dir.mkdir()
+        pd.DataFrame({"index": range(5), "label": [1, 1, 1, 1, 1], "predicted": predicted,
+                      "rarest": [0, 2, 5, 12, 40]}).to_csv(run_dir / "predictions.csv", index=False)
+        rows.append({"dataset": "d", "fold": fold, "seed": 0, "run_id": f"run{fold}", "accuracy": 0.0})
+    frame = pd.DataFrame(rows).set_index(["dataset", "fold", "seed"])
+    claim = Hypothesis(id="x", text="x", results="r", family="f", a={}, b={}, examples={"rarest": (0, 2)},
+                       versus_examples={"rarest": (10, None)})
+    scored = _scored_on_examples(frame, claim, tmp_path)
+    assert scored["accuracy"].tolist() == [1.0 - 0.5, 0.5 - 1.0]
+    only_rare = claim.model_copy(update={"versus_examples": None})
+    assert _scored_on_examples(frame, only_rare, tmp_path)["accuracy"].tolist() == [1.0, 0.5]
+    with pytest.raises(ValueError, match="no column 'rare'"):
+        _scored_on_examples(frame, claim.model_copy(update={"examples": {"rare": (0, 2)}}), tmp_path)
+    with pytest.raises(ValueError, match="cross-validated"):
+        _scored_on_examples(frame.iloc[:1], claim, tmp_path)

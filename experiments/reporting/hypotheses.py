@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from embedlab.experiments.reporting.design import paired_difference
 
@@ -48,8 +48,22 @@ class Hypothesis(BaseModel):
     b: dict[str, Any] = Field(description="filter of the condition it is compared with")
     versus: dict[str, Any] | None = Field(
         None, description="a sweet-spot contrast: the gain a − b at `where` minus the gain at these settings")
+    examples: dict[str, tuple[float | None, float | None]] | None = Field(
+        None, description="score each run on the test examples whose predictions.csv column lies in [low, high] "
+                          "(null: unbounded), e.g. {rarest: [0, 2]}: sentences whose rarest word is rare")
+    versus_examples: dict[str, tuple[float | None, float | None]] | None = Field(
+        None, description="with `examples`: the gain a − b on `examples` minus the gain on these examples of the "
+                          "same runs (Qi's claim 3: rare-word sentences gain more than frequent-word ones)")
     margin: float | None = Field(None, gt=0, description="points; default: the file's margin")
     stated: Verdict | None = Field(None, description="the verdict RESULTS.md states")
+
+    @model_validator(mode="after")
+    def _one_contrast(self) -> "Hypothesis":
+        if self.versus_examples is not None and self.examples is None:
+            raise ValueError("versus_examples needs examples (the gain on examples minus the gain on versus_examples)")
+        if self.versus_examples is not None and self.versus is not None:
+            raise ValueError("versus and versus_examples: one contrast per claim")
+        return self
 
 
 class ClaimsFile(BaseModel):
@@ -179,12 +193,43 @@ def _test(claim: Hypothesis, root: Path) -> Difference:
     """The claim's difference, from the test its runs' design calls for (:mod:`.design`)."""
     runs = _runs(root, claim.results)
     a, b = _pairs(runs, claim, claim.where)
+    if claim.examples is not None:
+        a, b = (_scored_on_examples(side, claim, root / claim.results / "runs") for side in (a, b))
     versus = _pairs(runs, claim, {**claim.where, **claim.versus}) if claim.versus is not None else None
     commits = _commits(pd.concat([a, b, *(versus or ())]))
     test = paired_difference(a.reset_index(), b.reset_index(), "accuracy", root / claim.results / "runs",
                              versus=tuple(side.reset_index() for side in versus) if versus else None)
     return Difference(test.mean * 100, test.low * 100, test.high * 100, test.low90 * 100, test.high90 * 100, test.p,
                       test.name, test.pairs, commits, 2.8 * test.se * 100)
+
+
+def _scored_on_examples(rows: pd.DataFrame, claim: Hypothesis, runs_dir: Path) -> pd.DataFrame:
+    """``rows`` with ``accuracy`` on the claim's test examples only (minus the accuracy on
+    ``versus_examples``): one score per fold, so the corrected resampled t tests it over the folds."""
+    if not (rows.index.get_level_values("fold") >= 0).all() or rows.index.get_level_values("fold").nunique() < 2:
+        raise ValueError(f"claims: {claim.id}: a claim on a subset of test examples needs cross-validated runs "
+                         "(one score per fold)")
+    scores = []
+    for run_id in rows["run_id"]:
+        predictions = pd.read_csv(runs_dir / run_id / "predictions.csv")
+        right = predictions["label"] == predictions["predicted"]
+        score = _subset_accuracy(right, predictions, claim.examples, claim.id)
+        if claim.versus_examples is not None:
+            score -= _subset_accuracy(right, predictions, claim.versus_examples, claim.id)
+        scores.append(score)
+    return rows.assign(accuracy=scores)
+
+
+def _subset_accuracy(right: pd.Series, predictions: pd.DataFrame, bounds: dict, claim_id: str) -> float:
+    keep = pd.Series(True, index=predictions.index)
+    for column, (low, high) in bounds.items():
+        if column not in predictions.columns:
+            raise ValueError(f"claims: {claim_id}: no column {column!r} in the runs' predictions.csv "
+                             f"(known: {', '.join(predictions.columns)})")
+        keep &= predictions[column].between(-float("inf") if low is None else low, float("inf") if high is None else high)
+    if not keep.any():
+        raise ValueError(f"claims: {claim_id}: a run has no test example with {bounds}")
+    return float(right[keep].mean())
 
 
 def _commits(rows: pd.DataFrame) -> str:
