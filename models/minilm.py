@@ -3,10 +3,11 @@
 an exact-GELU feed-forward, padding masked, mean pooling. Checked against a NumPy forward pass.
 
 As a model family (``minilm``) it reads text with its own WordPiece tokenizer, so it takes no word
-vectors, and has two conditions: ``static`` (the encoder frozen: its pooled sentence embedding,
-computed once per dataset and cached, feeds the suite's head, so a run trains only the head) and
+vectors, and has three conditions: ``static`` (the encoder frozen: its pooled sentence embedding,
+computed once per dataset and cached, feeds the suite's head, so a run trains only the head),
 ``non-static`` (the encoder fine-tuned end to end with the head; give it a small learning rate and
-few epochs). The encoder has no dropout of its own (BERT's 0.1 is left out); the head has the
+few epochs) and ``rand`` (the same architecture and tokenizer from BERT's random initialisation,
+trained on the task: what the architecture brings without pretraining). The encoder has no dropout of its own (BERT's 0.1 is left out); the head has the
 suite's dropout and max-norm softmax.
 """
 
@@ -33,12 +34,27 @@ class MiniLMSettings(ModelSettings):
     max_length: int = Field(128, ge=8, le=512, description="WordPiece tokens per text, [CLS] and [SEP] included")
 
 
-def build_minilm_encoder(minilm, trainable: bool = False):
-    """Builds the encoder with the pretrained weights.
+def random_minilm_weights(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """BERT's initialisation in the pretrained weights' shapes: matrices from a normal with sd 0.02
+    truncated at 2 sd, biases and the (constant) token-type row zero, LayerNorm scales one. Draws
+    from NumPy's global generator, which the run's seed sets (``WORKER.seed``)."""
+    def draw(name: str, value: np.ndarray) -> np.ndarray:
+        if name.endswith("LayerNorm.weight"):
+            return np.ones_like(value)
+        if name.endswith(".bias") or "token_type" in name:
+            return np.zeros_like(value)
+        return np.clip(np.random.standard_normal(value.shape), -2, 2).astype(np.float32) * np.float32(0.02)
+
+    return {name: draw(name, np.asarray(value)) for name, value in sorted(weights.items())}
+
+
+def build_minilm_encoder(minilm, trainable: bool = False, pretrained: bool = True):
+    """Builds the encoder with the pretrained weights (or BERT's random initialisation).
 
     Args:
         minilm (embedlab.data.encoders.MiniLM): Weights and shape.
         trainable (bool): False freezes every weight (the frozen-encoder condition).
+        pretrained (bool): False: :func:`random_minilm_weights` instead of the pretrained ones.
 
     Returns:
         keras.Model: ``[input_ids, attention_mask]`` (int32, ``(batch, length)``) → ``(batch, 384)``
@@ -49,7 +65,7 @@ def build_minilm_encoder(minilm, trainable: bool = False):
     from embedlab.models.layers import PositionEmbedding
 
     keras = import_keras_quietly()
-    w = minilm.weights
+    w = minilm.weights if pretrained else random_minilm_weights(minilm.weights)
     hidden, heads = minilm.hidden, minilm.heads
     d = hidden // heads
     ids = keras.Input((None,), dtype="int32", name="input_ids")
@@ -116,8 +132,9 @@ def build_minilm_classifier(sequence_length: int | None, num_classes: int, embed
         sequence_length (int | None): WordPiece length of ``non-static`` inputs (None: varying).
         num_classes (int): Output classes.
         embedding_matrix: Unused (the encoder brings its own embeddings).
-        embedding (str): ``static`` (input: cached frozen features, ``(batch, 384)``) or
-            ``non-static`` (input: WordPiece ids; the encoder is trained with the head).
+        embedding (str): ``static`` (input: cached frozen features, ``(batch, 384)``),
+            ``non-static`` (input: WordPiece ids; the encoder is trained with the head) or ``rand``
+            (as non-static, from BERT's random initialisation).
         dropout (float): Dropout rate before the output layer.
         max_norm (float): Max-norm constraint on the output layer's weight vectors.
         max_length (int): WordPiece length (used when the inputs are made).
@@ -132,21 +149,24 @@ def build_minilm_classifier(sequence_length: int | None, num_classes: int, embed
     if embedding == "static":
         inputs = keras.Input((HIDDEN,), dtype="float32", name="sentence_features")
         features = inputs
-    elif embedding == "non-static":
+    elif embedding in ("non-static", "rand"):
         inputs = keras.Input((sequence_length,), dtype="int32", name="input_ids")
         mask = keras.layers.Lambda(lambda ids: keras.ops.cast(keras.ops.not_equal(ids, 0), "int32"),
                                    name="attention_mask_of_ids")(inputs)
-        features = build_minilm_encoder(load_minilm(), trainable=True)([inputs, mask])
+        encoder = build_minilm_encoder(load_minilm(), trainable=True, pretrained=embedding == "non-static")
+        features = encoder([inputs, mask])
     else:
-        raise ValueError(f"minilm supports embedding static (frozen) and non-static (fine-tuned), not {embedding!r}")
+        raise ValueError(f"minilm supports embedding static (frozen), non-static (fine-tuned) and rand (random "
+                         f"initialisation), not {embedding!r}")
     return classifier_model(inputs, features, [], embedding_matrix, num_classes, dropout, max_norm,
                             name=f"minilm_{embedding}")
 
 
 FAMILY = ModelFamily(
-    name="minilm", settings=MiniLMSettings, builder=build_minilm_classifier, modes=("static", "non-static"),
+    name="minilm", settings=MiniLMSettings, builder=build_minilm_classifier, modes=("rand", "static", "non-static"),
     description="all-MiniLM-L6-v2 sentence encoder (own WordPiece tokenizer, no word vectors): static = frozen "
-                "(cached features, head only), non-static = fine-tuned end to end",
+                "(cached features, head only), non-static = fine-tuned end to end, rand = the same architecture "
+                "from random initialisation",
     identity_constants={"encoder_sha256": MINILM_WHEEL.sha256},
     text_inputs=minilm_inputs,
 )

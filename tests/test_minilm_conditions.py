@@ -37,7 +37,7 @@ def test_the_encoders_checksum_is_part_of_its_run_id(write_config):
 
 
 @pytest.mark.parametrize("change, says", [
-    ("embedding: [rand]", "does not support embedding ['rand']"),
+    ("embedding: [multichannel]", "does not support embedding ['multichannel']"),
     ("embedding: [static]\n      seed: [0]\n    training: {save_model: true}", "save_model is not supported"),
 ])
 def test_encoder_conditions_that_cannot_run_are_refused(write_config, change, says):
@@ -70,14 +70,15 @@ def test_cached_frozen_features_are_the_reference_sentence_embeddings(minilm, tm
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("embedding", ["static", "non-static"])
+@pytest.mark.parametrize("embedding", ["static", "non-static", "rand"])
 def test_each_encoder_condition_trains_end_to_end(write_config, embedding):
     """A real run of each condition on 40 MR sentences: the frozen one trains only the head (its
     input is the cached features), the fine-tuned one trains the encoder's 22.7M weights too."""
     from embedlab.experiments.running.prepare import prepare_split
     from embedlab.experiments.running.train import train_run
 
-    (run,) = [r for r in load_config(write_config(GRID)).runs() if r.embedding == embedding]
+    (run,) = [r for r in load_config(write_config(GRID.replace("[static, non-static]", "[static, non-static, rand]"))).runs()
+              if r.embedding == embedding]
     prepared = prepare_split(run)
     result = train_run(run, prepared)
     assert result.n_test == len(prepared.y_test) > 0 and 0 <= result.accuracy <= 1
@@ -88,3 +89,19 @@ def test_each_encoder_condition_trains_end_to_end(write_config, embedding):
     else:
         assert np.issubdtype(prepared.x_fit.dtype, np.integer) and (prepared.x_fit[:, 0] == 101).all()  # [CLS]
         assert result.trainable_parameters > 22_000_000
+
+
+def test_random_initialisation_is_berts_and_follows_the_seed(minilm):
+    from embedlab.models.minilm import random_minilm_weights
+
+    np.random.seed(3)
+    first = random_minilm_weights(minilm.weights)
+    np.random.seed(3)
+    again = random_minilm_weights(minilm.weights)
+    assert first.keys() == minilm.weights.keys()
+    words = first["embeddings.word_embeddings.weight"]
+    assert words.shape == minilm.weights["embeddings.word_embeddings.weight"].shape and words.dtype == np.float32
+    assert 0.017 < words.std() < 0.02 and np.abs(words).max() <= 0.04  # sd 0.02, truncated at 2 sd
+    assert (first["encoder.layer.0.attention.output.LayerNorm.weight"] == 1).all()
+    assert not first["encoder.layer.0.attention.self.query.bias"].any()
+    assert all(np.array_equal(first[k], again[k]) for k in first)
