@@ -26,7 +26,6 @@ from embedlab.experiments.running.records import RunResult
 from embedlab.experiments.running.provenance import git_state, host, library_versions
 from embedlab.experiments.running.store import ResultsStore
 from embedlab.experiments.running.tracking import MissingDependencyError, MlflowTracker
-from embedlab.models.hardware import precision_fallback_line
 
 
 @dataclass
@@ -139,8 +138,7 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: R
         "run_id": run.run_id, "experiment": run.experiment, "status": status, "variant": run.variant,
         "dataset": dataset_name(run.data.dataset), "vectors": run.vectors, "model": run.model_name,
         "embedding": run.embedding, "seed": run.seed, "fold": run.fold, "train_size": run.train_size,
-        **(result.values() if result is not None else {}),
-        "total_seconds": total_seconds,
+        **(result.values() if result is not None else {}), "total_seconds": total_seconds,
         "config_hash": run.run_id, "config_json": run.identity(),
         "versions_json": provenance["versions"], "git_commit": provenance["git_commit"],
         "git_dirty": provenance["git_dirty"], "host": provenance["host"],
@@ -217,16 +215,17 @@ def _check_writable(outdir: Path) -> None:
         raise type(exc)(exc.errno, exc.strerror, str(outdir)) from None
 
 
-def _announce_dropped_rows(runs: list[RunSpec], log) -> None:
-    """One line per user dataset that loses rows (no text or no label): validate lists them, and a
-    run must not train on fewer rows than the file has without saying so."""
+def _announce(runs: list[RunSpec], log) -> None:
+    """What a user hears before anything trains: rows a user dataset loses (no text or no label:
+    validate lists them, and a run must not train on fewer rows than the file has without saying
+    so), and bfloat16 runs that this CPU trains in float32."""
     from embedlab.data.user_data import dropped_rows_line
     from embedlab.experiments.config import UserDatasetConfig, load_user_data
-
-    for dataset in dict.fromkeys(r.data.dataset for r in runs if isinstance(r.data.dataset, UserDatasetConfig)):
-        line = dropped_rows_line(load_user_data(dataset))
-        if line:
-            print(f"embedlab: {line}", file=log, flush=True)
+    
+    datasets = dict.fromkeys(r.data.dataset for r in runs if isinstance(r.data.dataset, UserDatasetConfig))
+    lines = [dropped_rows_line(load_user_data(dataset)) for dataset in datasets]
+    for line in filter(None, [*lines, precision_fallback_line([r.training.precision for r in runs])]):
+        print(f"embedlab: {line}", file=log, flush=True)
 
 
 def _held_elsewhere(store: ResultsStore, runs: list[RunSpec]) -> dict:
@@ -385,10 +384,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
-    _announce_dropped_rows(todo, log)
-    fallback = precision_fallback_line([r.training.precision for r in todo])
-    if fallback:
-        print(f"embedlab: {fallback}", file=log, flush=True)
+    _announce(todo, log)
     if tensorboard_dir:
         try:
             import tensorboard  # noqa: F401  (Keras' callback writes its scalars through it)
