@@ -221,9 +221,10 @@ def _announce(runs: list[RunSpec], log) -> None:
     so), and bfloat16 runs that this CPU trains in float32."""
     from embedlab.data.user_data import dropped_rows_line
     from embedlab.experiments.config import UserDatasetConfig, load_user_data
-    
-    datasets = dict.fromkeys(r.data.dataset for r in runs if isinstance(r.data.dataset, UserDatasetConfig))
-    lines = [dropped_rows_line(load_user_data(dataset)) for dataset in datasets]
+    from embedlab.models.hardware import precision_fallback_line
+
+    lines = [dropped_rows_line(load_user_data(dataset)) for dataset in
+             dict.fromkeys(r.data.dataset for r in runs if isinstance(r.data.dataset, UserDatasetConfig))]
     for line in filter(None, [*lines, precision_fallback_line([r.training.precision for r in runs])]):
         print(f"embedlab: {line}", file=log, flush=True)
 
