@@ -216,9 +216,8 @@ def _check_writable(outdir: Path) -> None:
 
 
 def _announce(runs: list[RunSpec], log) -> None:
-    """What a user hears before anything trains: rows a user dataset loses (no text or no label:
-    validate lists them, and a run must not train on fewer rows than the file has without saying
-    so), and bfloat16 runs that this CPU trains in float32."""
+    """What a user hears before anything trains: rows a user dataset loses (a run must not train on
+    fewer rows than the file has without saying so), and bfloat16 runs this CPU trains in float32."""
     from embedlab.data.user_data import dropped_rows_line
     from embedlab.experiments.config import UserDatasetConfig, load_user_data
     from embedlab.models.hardware import precision_fallback_line
