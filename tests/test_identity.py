@@ -25,7 +25,7 @@ CURRENT_IDS = {
     'binary_table2.yaml': '73369af9b914',  # release 0.3's kim2014_table2, renamed: ids kept
     'kim2014_table2.yaml': '34ab8c5728be',  # Kim's seven datasets (release 0.4)
     'kim_gap_mr.yaml': 'c7a8a06459b8',  # release 0.4: + scale variants, + kim_setup_kim_mr (earlier runs keep their ids: 80635bb2a6c5 without it)
-    'modern_embeddings.yaml': '63a6db65aed8',  # + MiniLM variants; its 240 CNN runs kept their ids (281f20125591)
+    'modern_embeddings.yaml': '3c41ad63fb45',  # + MiniLM variants (63a6db65aed8 before minilm_rand); its 240 CNN runs kept their ids (281f20125591)
     'qi2018_learning_curve.yaml': 'e333e2070d16',
     'modern_learning_curve.yaml': '89401afe76b8',
     'quickstart.yaml': 'ad5a8c899d5e',
@@ -66,6 +66,12 @@ def test_a_new_variant_keeps_the_other_variants_run_ids():
     config = load_config(REPO / "configs" / "kim_gap_mr.yaml")
     earlier = {r.run_id for name, runs in config.variant_runs().items() if name != "kim_setup_kim_mr" for r in runs}
     assert hashlib.sha256("".join(sorted(earlier)).encode()).hexdigest()[:12] == "80635bb2a6c5"
+
+
+def test_minilm_rand_keeps_the_earlier_variants_run_ids():
+    config = load_config(REPO / "configs" / "modern_embeddings.yaml")
+    earlier = {r.run_id for name, runs in config.variant_runs().items() if name != "minilm_rand" for r in runs}
+    assert hashlib.sha256("".join(sorted(earlier)).encode()).hexdigest()[:12] == "63a6db65aed8"
 
 
 def test_unused_settings_do_not_split_runs(write_config):
