@@ -113,10 +113,12 @@ def encoders(ctx: ReportContext) -> Section | None:
     if not text:
         return None
     return Section("Sentence encoders against learned embeddings",
-                   "A model that reads text with its own tokenizer (MiniLM) has no rand of its own: each of its "
-                   "conditions (static = frozen encoder, non-static = fine-tuned) is paired by fold/seed with "
-                   "the rand runs of each other model on the same data (statistics as in the paired-gains "
-                   "table; Holm over this table).\n\n" + text)
+                   "A model that reads text with its own tokenizer (MiniLM) is paired by fold/seed with the rand "
+                   "runs of each other model on the same data: each of its conditions (static = frozen encoder, "
+                   "non-static = fine-tuned, rand = the same architecture from random initialisation) against "
+                   "them, statistics as in the paired-gains table, Holm over this table. Its rand against the "
+                   "other model's rand is what the architecture brings; its pretrained conditions against its "
+                   "own rand (in the paired-gains table) what pretraining brings.\n\n" + text)
 
 
 def published(ctx: ReportContext) -> Section | None:
