@@ -60,7 +60,7 @@ def rss_mb() -> tuple[float, float]:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _config(path: Path, name: str, vectors: str | None = None, **grid):
+def _config(path: Path, name: str, vectors: str | None = None, epochs: int = 1, **grid):
     """A holdout config on the user file; without ``vectors`` (rand only) no vector set is loaded, so
     the memory figures are the data's."""
     from embedlab.experiments.config import ExperimentConfig
@@ -69,7 +69,8 @@ def _config(path: Path, name: str, vectors: str | None = None, **grid):
         "name": name, "data": {"dataset": {"path": str(path), "text": "text", "label": "label"},
                                "protocol": "holdout", "test_fraction": 0.1},
         "vectors": vectors, "model": {"embedding_dim": 50},
-        "training": {"max_epochs": 1, "patience": 1, "batch_size": 50}, "grid": {"embedding": ["rand"], **grid}})
+        "training": {"max_epochs": epochs, "patience": epochs, "batch_size": 50},
+        "grid": {"embedding": ["rand"], **grid}})
 
 
 def phase_size(n: int) -> dict:
@@ -110,10 +111,8 @@ def phase_grid(workers: int = 2) -> dict:
 
     from embedlab.experiments.running.runner import run_grid
 
-    config = _config(user_csv(100_000), "scale_grid_100k", "glove-6b-50d",
-                     embedding=["rand", "static", "non-static", "multichannel"],
-                     seed=[0, 1]).model_copy(deep=True)
-    config.training.max_epochs = 2
+    config = _config(user_csv(100_000), "scale_grid_100k", "glove-6b-50d", epochs=2,
+                     embedding=["rand", "static", "non-static", "multichannel"], seed=[0, 1])
     out = REPO / "results" / "bench" / f"scale_grid_100k-{time.strftime('%Y%m%d-%H%M%S')}"
     started = time.perf_counter()
     outcome = run_grid(config, out, executor="processes", workers=workers, log=open(os.devnull, "w"))
