@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))  # its sibling modules: naive_baseline, precision, scaling
 SIZES = [1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0]
 TRAINING = {"optimizer": "adam", "learning_rate": 0.001, "batch_size": 50, "max_epochs": 25, "patience": 3}
 # v0.1: release 0.1's settings; bucketed: v0.1 with only length-bucketed batches (the acceptance test
@@ -173,7 +174,6 @@ def worker_time_split(frame, timings: list[dict], workers: int, started_at: floa
 
 
 def phase_naive(grid: str, every: int) -> dict:
-    sys.path.insert(0, str(REPO / "bench"))
     from naive_baseline import naive_run
 
     from embedlab.data.datasets import load_dataset
@@ -378,7 +378,6 @@ def cpu_line() -> str:
 def run_precision(workers: int) -> None:
     from datetime import date
 
-    sys.path.insert(0, str(REPO / "bench"))
     import precision
 
     epochs = _run_phase(["precision-epochs"])
@@ -395,7 +394,6 @@ def run_precision(workers: int) -> None:
 def run_scaling() -> None:
     from datetime import date
 
-    sys.path.insert(0, str(REPO / "bench"))
     import scaling
 
     for n in scaling.SIZES:  # built here, so no phase's memory holds the source datasets
@@ -409,7 +407,6 @@ def run_scaling() -> None:
 
 
 def phase(kind: str, rest: list[str]) -> dict:
-    sys.path.insert(0, str(REPO / "bench"))
     if kind.startswith("precision"):
         import precision
 

@@ -7,8 +7,8 @@ vectors, and has three conditions: ``static`` (the encoder frozen: its pooled se
 computed once per dataset and cached, feeds the suite's head, so a run trains only the head),
 ``non-static`` (the encoder fine-tuned end to end with the head; give it a small learning rate and
 few epochs) and ``rand`` (the same architecture and tokenizer from BERT's random initialisation,
-trained on the task: what the architecture brings without pretraining). The encoder has no dropout of its own (BERT's 0.1 is left out); the head has the
-suite's dropout and max-norm softmax.
+trained on the task: what the architecture brings without pretraining). The encoder has no dropout
+of its own (BERT's 0.1 is left out); the head has the suite's dropout and max-norm softmax.
 """
 
 from __future__ import annotations
