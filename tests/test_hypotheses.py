@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from embedlab.experiments.reporting.hypotheses import Difference, Hypothesis, _verdict, evaluate, load_claims
+from embedlab.experiments.reporting.design import DesignTest
+from embedlab.experiments.reporting.hypotheses import Hypothesis, _verdict, evaluate, load_claims
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "docs" / "claims.yaml"
@@ -40,7 +41,7 @@ def _claim(kind="greater"):
     ("equivalent", {"mean": 0.5, "low": -1.5, "high": 2.5, "low90": -1.0, "high90": 2.0}, 0.5, "INCONCLUSIVE"),
 ])
 def test_verdict_rules(kind, result, holm_p, verdict):
-    difference = Difference(**result, p=holm_p, test="t", pairs=10, commits="", detectable=2.0)
+    difference = DesignTest(**result, p=holm_p, se=0.7, pairs=10, name="t")
     assert _verdict(_claim(kind), difference, holm_p, margin=1.0, alpha=0.05) == verdict
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from embedlab.experiments.running.records import read_predictions
+
 BINS = 15
 KEYS = ["variant", "dataset", "vectors", "model", "train_size", "embedding"]
 
@@ -37,8 +39,8 @@ def run_calibration(run_dir: Path) -> tuple[float, float, float] | None:
     path = Path(run_dir) / "predictions.csv"
     if not path.exists():
         return None
-    frame = pd.read_csv(path, usecols=["label", "predicted", "confidence"])
-    correct = (frame["label"] == frame["predicted"]).to_numpy(float)
+    frame = read_predictions(run_dir)
+    correct = frame["correct"].to_numpy(float)
     return expected_calibration_error(frame["confidence"], correct), float(frame["confidence"].mean()), float(correct.mean())
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from embedlab.experiments.reporting import compat
+from embedlab.experiments.running.records import read_predictions
 from embedlab.models.family import EMBEDDING_MODES, PRETRAINED_MODES
 
 FREQUENCY_BUCKETS = [(0, 0, "0 (unseen)"), (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 4, "4"),
@@ -61,7 +62,7 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
     parts = []
     for row in runs.itertuples():
         run_dir = Path(outdir) / "runs" / row.run_id
-        predictions = pd.read_csv(run_dir / "predictions.csv")
+        predictions = read_predictions(run_dir)
         if "rarest" in predictions.columns:  # recorded at training time (ExampleWords; "tokens" since 0.3)
             merged = predictions.assign(rarest=[_rarest_label(*v) for v in predictions[
                 ["rarest", "unseen_vectors", "unseen_nowhere"]].itertuples(index=False)])
@@ -69,7 +70,6 @@ def frequency_analysis(runs: pd.DataFrame, outdir: Path, by: str = "rarest") -> 
                 merged["unseen_vectors"], merged["unseen_nowhere"], _token_counts(run_dir, merged))]
         else:  # runs of v0.1: re-derived from the run's config
             merged = predictions.merge(_v01_buckets((run_dir / "config.yaml").read_text()), on="index")
-        merged["correct"] = merged["label"] == merged["predicted"]
         summary = merged.groupby(by)["correct"].agg(["mean", "size"]).reset_index()
         summary = summary.assign(embedding=row.embedding, model=row.model, dataset=row.dataset,
                                  variant=getattr(row, "variant", "–"),

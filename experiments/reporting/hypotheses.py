@@ -28,7 +28,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from embedlab.experiments.reporting.design import paired_difference
+from embedlab.experiments.reporting.design import DesignTest, paired_difference
+from embedlab.experiments.running.records import read_predictions
 
 Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
 
@@ -75,32 +76,17 @@ class ClaimsFile(BaseModel):
 
 
 @dataclass(frozen=True)
-class Difference:
-    """a − b as the design's test gives it, in points (accuracy × 100): the estimate, its 95% and
-    90% intervals (the 90% one is what TOST reads), the two-sided p, the test's name, the pairs it
-    rests on, the commits the runs came from, and the smallest difference it would detect."""
-
-    mean: float
-    low: float
-    high: float
-    low90: float
-    high90: float
-    p: float
-    test: str
-    pairs: int
-    commits: str
-    detectable: float
-
-
-@dataclass(frozen=True)
 class Evaluation:
-    """A claim's computed result: its difference, Holm p within its family, and verdict."""
+    """A claim's computed result: a − b in points as its design's test gives it, the commits its
+    runs came from, Holm p within its family, and the verdict."""
 
     claim: Hypothesis
     verdict: Verdict
-    difference: Difference
+    difference: DesignTest
+    commits: str
     holm_p: float
     family_size: int
+    margin: float
 
 
 def load_claims(path: Path) -> ClaimsFile:
@@ -127,7 +113,7 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
 
     spec = load_claims(path)
     root = Path(root) if root is not None else Path(path).resolve().parent.parent
-    raw = [_test(claim, root) for claim in spec.claims]
+    raw, commits = zip(*(_test(claim, root) for claim in spec.claims))
     adjusted: dict[str, float] = {}
     for family in {c.family for c in spec.claims}:
         members = [i for i, c in enumerate(spec.claims) if c.family == family and c.hypothesis == "greater"]
@@ -136,14 +122,15 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
     sizes = {f: sum(c.family == f and c.hypothesis == "greater" for c in spec.claims)
              for f in {c.family for c in spec.claims}}
     evaluations = []
-    for claim, difference in zip(spec.claims, raw):
+    for claim, difference, runs_from in zip(spec.claims, raw, commits):
         holm_p = adjusted.get(claim.id, difference.p)
-        verdict = _verdict(claim, difference, holm_p, claim.margin or spec.margin, spec.alpha)
-        evaluations.append(Evaluation(claim, verdict, difference, holm_p, sizes.get(claim.family, 0)))
+        margin = claim.margin or spec.margin
+        verdict = _verdict(claim, difference, holm_p, margin, spec.alpha)
+        evaluations.append(Evaluation(claim, verdict, difference, runs_from, holm_p, sizes.get(claim.family, 0), margin))
     return evaluations
 
 
-def _verdict(claim: Hypothesis, result: Difference, holm_p: float, margin: float, alpha: float) -> Verdict:
+def _verdict(claim: Hypothesis, result: DesignTest, holm_p: float, margin: float, alpha: float) -> Verdict:
     from embedlab.experiments.reporting.stats import equivalent
 
     inside = equivalent(result.low90, result.high90, margin)
@@ -189,8 +176,9 @@ def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataF
     return sides[0].loc[shared], sides[1].loc[shared]
 
 
-def _test(claim: Hypothesis, root: Path) -> Difference:
-    """The claim's difference, from the test its runs' design calls for (:mod:`.design`)."""
+def _test(claim: Hypothesis, root: Path) -> tuple[DesignTest, str]:
+    """The claim's difference in points, from the test its runs' design calls for (:mod:`.design`),
+    and the commits its runs came from."""
     runs = _runs(root, claim.results)
     a, b = _pairs(runs, claim, claim.where)
     if claim.examples is not None:
@@ -199,8 +187,7 @@ def _test(claim: Hypothesis, root: Path) -> Difference:
     commits = _commits(pd.concat([a, b, *(versus or ())]))
     test = paired_difference(a.reset_index(), b.reset_index(), "accuracy", root / claim.results / "runs",
                              versus=tuple(side.reset_index() for side in versus) if versus else None)
-    return Difference(test.mean * 100, test.low * 100, test.high * 100, test.low90 * 100, test.high90 * 100, test.p,
-                      test.name, test.pairs, commits, 2.8 * test.se * 100)
+    return test.in_points(), commits
 
 
 def _scored_on_examples(rows: pd.DataFrame, claim: Hypothesis, runs_dir: Path) -> pd.DataFrame:
@@ -211,8 +198,8 @@ def _scored_on_examples(rows: pd.DataFrame, claim: Hypothesis, runs_dir: Path) -
                          "(one score per fold)")
     scores = []
     for run_id in rows["run_id"]:
-        predictions = pd.read_csv(runs_dir / run_id / "predictions.csv")
-        right = predictions["label"] == predictions["predicted"]
+        predictions = read_predictions(runs_dir / run_id)
+        right = predictions["correct"]
         score = _subset_accuracy(right, predictions, claim.examples, claim.id)
         if claim.versus_examples is not None:
             score -= _subset_accuracy(right, predictions, claim.versus_examples, claim.id)
@@ -251,9 +238,9 @@ def claims_markdown(evaluations: list[Evaluation]) -> str:
         holm = f"{d.p:.3g} ({e.holm_p:.3g})" if e.claim.hypothesis == "greater" else \
             f"90% CI [{d.low90:+.2f}, {d.high90:+.2f}]"
         family = f"{e.claim.family} (Holm over {e.family_size})" if e.claim.hypothesis == "greater" else \
-            f"{e.claim.family} (equivalence, ±{e.claim.margin or 1.0:g})"
+            f"{e.claim.family} (equivalence, ±{e.margin:g})"
         lines.append(f"| **{e.claim.id}**: {e.claim.text} | **{e.verdict}** | {estimate} | {holm} | {family} "
-                     f"| {d.test} | `{e.claim.results}` at {d.commits} |")
+                     f"| {d.name} | `{e.claim.results}` at {e.commits} |")
     return ("Each claim is a declared hypothesis (`docs/claims.yaml`), evaluated by `embedlab claims "
             "docs/claims.yaml` on the archived runs: SUPPORTED / REFUTED = the difference survives Holm at "
             "0.05 within its family, in / against the claimed direction; EQUIVALENT = TOST at 0.05 inside "

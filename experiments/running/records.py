@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
 
 # Fields that are files of the run folder, not columns.
 _PAYLOAD = {"payload": True}
@@ -119,13 +120,19 @@ class ExampleWords:
 EXAMPLE_COLUMNS = tuple(f.name for f in dataclasses.fields(ExampleWords))
 
 
-def correct_per_example(run_dir) -> "np.ndarray":
-    """1.0 where a run's test prediction was right and 0.0 where not, in test-example order (from
-    its ``predictions.csv``): what the per-sentence statistics (seeds and test sentences random)
-    read, one run at a time."""
+def read_predictions(run_dir) -> "pd.DataFrame":
+    """A run's ``predictions.csv`` in test-example order, with ``correct`` (prediction == label):
+    the one reader of the per-example record (calibration, word-frequency buckets, claims on
+    subsets of the test set, the per-sentence statistics)."""
     from pathlib import Path
 
     import pandas as pd
 
-    frame = pd.read_csv(Path(run_dir) / "predictions.csv").sort_values("index")
-    return (frame["label"] == frame["predicted"]).to_numpy(float)
+    frame = pd.read_csv(Path(run_dir) / "predictions.csv").sort_values("index", ignore_index=True)
+    return frame.assign(correct=frame["label"] == frame["predicted"])
+
+
+def correct_per_example(run_dir) -> "np.ndarray":
+    """1.0 where a run's test prediction was right and 0.0 where not, in test-example order: what
+    the per-sentence statistics (seeds and test sentences random) read, one run at a time."""
+    return read_predictions(run_dir)["correct"].to_numpy(float)
