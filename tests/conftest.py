@@ -12,6 +12,7 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as embedlab.models sets it (why: there)
 
 REPO = Path(__file__).resolve().parents[1]
 # Kim's datasets are in no registry: read them from the shared mirror beside the checkout, as CI does.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
@@ -9,19 +10,36 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+import embedlab.models  # noqa: F401 (sets the TensorFlow environment this module records)
+
 _PACKAGES = ("embedlab", "tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scikit-learn",
              "gensim", "pydantic")
 
 
 @lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
+    """Library versions, and what else decides a run's last bits on a CPU: its model and whether
+    TensorFlow ran its oneDNN kernels (``models`` turns them on unless the user opted out)."""
     versions = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
+    versions["cpu"] = cpu_model()
+    versions["tf_onednn"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default")
     return versions
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (the platform's processor string elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 @lru_cache(maxsize=1)
