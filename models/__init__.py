@@ -11,9 +11,9 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512 VNNI/BF16 or AMX; on an
-# AVX2-only CPU it falls back to Eigen's convolutions, measured 2x slower for Kim's CNN (an MR run:
-# 173 s vs 86 s on a 2-core AMD EPYC, docs/PERFORMANCE.md) and numerically another path. On, every
-# x86 machine takes the same kernels. Set TF_ENABLE_ONEDNN_OPTS=0 before the import to opt out.
+# AVX2-only CPU it falls back to Eigen's kernels, measured 1.5x slower for Kim's CNN (a 300-d MR
+# epoch: 19-23 s vs 13-15 s on a 2-core AMD EPYC, docs/PERFORMANCE.md) and numerically another path.
+# On, every x86 machine takes the same kernels. Set TF_ENABLE_ONEDNN_OPTS=0 before the import to opt out.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 

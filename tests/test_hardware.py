@@ -36,7 +36,7 @@ def test_no_warning_when_no_run_asks_for_bfloat16(no_bf16):
 @pytest.mark.parametrize("user_setting, expected", [(None, "1"), ("0", "0")])
 def test_onednn_is_on_unless_the_user_opted_out_and_runs_record_it(user_setting, expected):
     """TensorFlow runs oneDNN by itself only on AVX-512/AMX CPUs; embedlab asks for it everywhere
-    (2x on an AVX2-only CPU), leaves a user's TF_ENABLE_ONEDNN_OPTS alone, and records what ran."""
+    (1.5x on an AVX2-only CPU), leaves a user's TF_ENABLE_ONEDNN_OPTS alone, and records what ran."""
     import json
     import os
     import subprocess
