@@ -205,3 +205,25 @@ def test_seeds_and_sentences_contrast_and_equivalence():
     assert not equivalent(same.ci90_low * 100, same.ci90_high * 100, margin=0.1)
     one = seeds_and_sentences([(a, 1.0)])
     assert one.ci_low < a.mean() < one.ci_high and abs(one.se - np.sqrt(0.16 / 10000)) < 0.001  # 5 seeds x 2,000 independent cells
+
+
+def test_seeds_times_folds_get_the_corrected_repeated_k_fold_t():
+    """3 seeds × 10 folds: Bouckaert & Frank (2004)'s corrected repeated k-fold t, i.e. the variance
+    of all 30 differences times (1/30 + n_test/n_train), with 29 degrees of freedom (checked by hand
+    with scipy), not a t over 10 fold means or over 30 independent pairs."""
+    from scipy import stats as scipy_stats
+
+    from embedlab.experiments.reporting.design import paired_difference
+
+    rng = np.random.default_rng(0)
+    keys = pd.DataFrame([(fold, seed) for fold in range(10) for seed in range(3)], columns=["fold", "seed"])
+    sizes = {"n_train": 8600, "n_dev": 950, "n_test": 1060}
+    b = keys.assign(run_id="b", accuracy=rng.normal(0.76, 0.01, len(keys)), **sizes)
+    a = keys.assign(run_id="a", accuracy=b["accuracy"] + rng.normal(0.015, 0.01, len(keys)), **sizes)
+    test = paired_difference(a, b, "accuracy", runs_dir=None)
+    differences = (a["accuracy"] - b["accuracy"]).to_numpy()
+    se = np.sqrt(differences.var(ddof=1) * (1 / 30 + 1060 / (8600 + 950)))
+    assert test.name == "corrected repeated k-fold t, 3 seeds × 10 folds" and test.pairs == 30
+    assert test.se == pytest.approx(se)
+    assert test.p == pytest.approx(2 * scipy_stats.t.sf(abs(differences.mean() / se), 29))
+    assert test.high - test.mean == pytest.approx(scipy_stats.t.ppf(0.975, 29) * se)
