@@ -113,7 +113,8 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
 
     spec = load_claims(path)
     root = Path(root) if root is not None else Path(path).resolve().parent.parent
-    raw, commits = zip(*(_test(claim, root) for claim in spec.claims))
+    tested = [_test(claim, root) for claim in spec.claims]
+    raw, commits = [t for t, _ in tested], [c for _, c in tested]  # (a claims file may list none)
     adjusted: dict[str, float] = {}
     for family in {c.family for c in spec.claims}:
         members = [i for i, c in enumerate(spec.claims) if c.family == family and c.hypothesis == "greater"]
