@@ -90,3 +90,20 @@ def test_several_steps_per_execution_train_exactly_as_one(tiny_runs, monkeypatch
     assert batched.values() | {"train_seconds": 0} == single.values() | {"train_seconds": 0}
     assert [h["loss"] for h in batched.history] == [h["loss"] for h in single.history]
     assert batched.predictions == single.predictions
+
+
+def test_an_epoch_of_a_minute_or_more_prints_a_progress_line_and_a_fast_one_does_not():
+    import io
+
+    from embedlab.experiments.running.train import _SlowEpochProgress
+    from embedlab.models import import_keras_quietly
+
+    keras = import_keras_quietly()
+    lines = io.StringIO()
+    slow = _SlowEpochProgress(keras, "mr minilm rand seed=0 fold=3", 10, min_seconds=0.0, stream=lines)
+    slow.on_epoch_begin(1)
+    slow.on_epoch_end(1, {"val_accuracy": 0.7125, "loss": 0.5})
+    fast = _SlowEpochProgress(keras, "mr cnn rand seed=0 fold=3", 25, stream=lines)  # the 60 s default
+    fast.on_epoch_begin(0)
+    fast.on_epoch_end(0, {"val_accuracy": 0.7})
+    assert lines.getvalue().splitlines() == ["  mr minilm rand seed=0 fold=3: epoch 2/10 took 0.0 min, dev acc 0.7125"]

@@ -27,6 +27,11 @@ from embedlab.models.registry import get_family
 # metrics, tested), with Keras' per-call Python overhead paid once per 8 batches: 6-8% of a 50-d MR epoch.
 STEPS_PER_EXECUTION = 8
 
+# An epoch at least this long gets a progress line of its own: a grid prints one line per finished
+# run, and a MiniLM run on one slow core is silent for 30-60 min otherwise. Kim CNN epochs take
+# seconds, so their grids stay one line per run.
+SLOW_EPOCH_SECONDS = 60.0
+
 
 class NonFiniteLossError(RuntimeError):
     """Training produced a NaN or infinite loss."""
@@ -107,7 +112,8 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
         on_epoch_end=lambda epoch, logs: epoch_times.__setitem__(-1, time.perf_counter() - epoch_times[-1]))
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=run.training.patience,
                                             restore_best_weights=True)
-    callbacks = [timer, stopper, _StopOnNonFiniteLoss(keras)]
+    callbacks = [timer, stopper, _StopOnNonFiniteLoss(keras),
+                 _SlowEpochProgress(keras, run.label, run.training.max_epochs)]
     if tensorboard_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard_dir) / tensorboard_name(run)),
                                                      write_graph=False, profile_batch=0))
@@ -195,6 +201,26 @@ def _StopOnNonFiniteLoss(keras):
                 self.model.stop_training = True
 
     return StopOnNonFiniteLoss()
+
+
+def _SlowEpochProgress(keras, label: str, max_epochs: int, min_seconds: float = SLOW_EPOCH_SECONDS, stream=None):
+    """One stderr line per epoch that took ``min_seconds`` or more: which run, which epoch of how
+    many, its dev accuracy and time, so a long run shows it is alive (workers share the driver's stderr)."""
+    import sys
+
+    class SlowEpochProgress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.started
+            if seconds >= min_seconds:
+                dev = (logs or {}).get("val_accuracy")
+                dev_text = "" if dev is None else f", dev acc {float(dev):.4f}"
+                print(f"  {label}: epoch {epoch + 1}/{max_epochs} took {seconds / 60:.1f} min{dev_text}",
+                      file=stream or sys.stderr, flush=True)
+
+    return SlowEpochProgress()
 
 
 def tensorboard_name(run: RunSpec) -> str:
