@@ -326,9 +326,7 @@ def render(results: list[dict], steps: dict) -> str:
 def accuracy_against_v01(by_grid: dict) -> list[str]:
     """Per embedding mode: the defaults' mean accuracy against v0.1's on the same folds/seeds, with
     the paired 95% t-interval of the difference (the acceptance test for a new default)."""
-    import numpy as np
     import pandas as pd
-    from scipy import stats
 
     lines = []
     for grid, pair in by_grid.items():
@@ -343,13 +341,23 @@ def accuracy_against_v01(by_grid: dict) -> list[str]:
                   f"| mode | pairs | v0.1 | {variant} | difference | paired 95% CI | within 0.5 and CI covers 0? |",
                   "|---|---|---|---|---|---|---|"]
         for mode, group in merged.groupby("embedding"):
-            diff = (group["accuracy_new"] - group["accuracy_old"]).to_numpy() * 100
-            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
-            ok = abs(diff.mean()) <= 0.5 and diff.mean() - half <= 0 <= diff.mean() + half
-            lines.append(f"| {mode} | {len(diff)} | {group['accuracy_old'].mean() * 100:.2f} "
-                         f"| {group['accuracy_new'].mean() * 100:.2f} | {diff.mean():+.2f} "
-                         f"| [{diff.mean() - half:+.2f}, {diff.mean() + half:+.2f}] | {'yes' if ok else 'no'} |")
+            lines.append(paired_row(mode, group["accuracy_old"], group["accuracy_new"], noise_points=0.5))
     return lines
+
+
+def paired_row(label: str, before, after, noise_points: float) -> str:
+    """A markdown row: pairs, both means, after − before and its paired 95% t-interval (accuracy %),
+    and whether the change is within noise (the interval covers 0 and |mean| ≤ ``noise_points``).
+    The acceptance test of a new default (v0.1 vs now) and of a precision (float32 vs bf16)."""
+    import numpy as np
+    from scipy import stats
+
+    before, after = np.asarray(before, float) * 100, np.asarray(after, float) * 100
+    diff = after - before
+    low, high = stats.ttest_1samp(diff, 0).confidence_interval(0.95) if len(diff) > 1 else (np.nan, np.nan)
+    ok = abs(diff.mean()) <= noise_points and low <= 0 <= high
+    return (f"| {label} | {len(diff)} | {before.mean():.2f} | {after.mean():.2f} | {diff.mean():+.2f} "
+            f"| [{low:+.2f}, {high:+.2f}] | {'yes' if ok else 'no'} |")
 
 
 def write_doc(table: str, part: str = "") -> None:

@@ -95,9 +95,9 @@ def phase_grid(precision: str, workers: int) -> dict:
 
 
 def render(epochs: dict | None, grids: list[dict]) -> list[str]:
-    import numpy as np
     import pandas as pd
-    from scipy import stats
+
+    from bench import paired_row  # bench/bench.py: this script's folder is first on sys.path
 
     lines: list[str] = []
     if epochs:
@@ -125,10 +125,5 @@ def render(epochs: dict | None, grids: list[dict]) -> list[str]:
                   "|---|---|---|---|---|---|---|"]
         groups = [*merged.groupby("embedding"), ("all", merged)]
         for name, group in groups:
-            diff = (group["accuracy_bf16"] - group["accuracy_f32"]).to_numpy() * 100
-            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-            ok = abs(diff.mean()) <= NOISE_POINTS and diff.mean() - half <= 0 <= diff.mean() + half
-            lines.append(f"| {name} | {len(diff)} | {group['accuracy_f32'].mean() * 100:.2f} "
-                         f"| {group['accuracy_bf16'].mean() * 100:.2f} | {diff.mean():+.2f} "
-                         f"| [{diff.mean() - half:+.2f}, {diff.mean() + half:+.2f}] | {'yes' if ok else 'no'} |")
+            lines.append(paired_row(name, group["accuracy_f32"], group["accuracy_bf16"], NOISE_POINTS))
     return lines
