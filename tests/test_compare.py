@@ -62,3 +62,31 @@ def test_the_api_refuses_a_folder_without_results_db_like_results_does(tmp_path)
             call()
         assert isinstance(caught.value, StoreError)  # the CLI's one-line error, exit 2
     assert not missing.exists()
+
+
+def test_a_folder_with_variants_is_compared_variant_by_variant_not_pooled():
+    results = Path(__file__).parents[1] / "docs" / "results"
+    # vector_scale's as_shipped runs are binary_table2's (same run ids); rescaled is another condition
+    frame = embedlab.compare(results / "binary_table2", results / "vector_scale").rows
+    assert {"as_shipped", "rescaled", "matched_unknowns"} <= set(frame["variant"]) and (frame["n_b"] == 10).all()
+    assert (frame.loc[frame["variant"] == "as_shipped", "diff"] == 0).all()
+    w2v = frame.set_index(["variant", "dataset", "embedding", "vectors_a"]).loc[
+        ("rescaled", "mr", "static", "word2vec-googlenews-300d-26k")]
+    assert w2v["pairs"] == 10 and round(w2v["diff"] * 100, 2) == 2.87
+    assert "| vectors |" in embedlab.compare(results / "binary_table2", results / "vector_scale").markdown
+
+
+def test_a_tuning_folder_is_compared_by_its_dev_best_trial_per_fold_not_every_trial(tmp_path):
+    from embedlab.experiments.reporting.compare import TUNED
+    from embedlab.experiments.reporting.runs import finished_runs
+    from embedlab.experiments.reporting.tuning import tuned_runs
+
+    archive = Path(__file__).parents[1] / "docs" / "results" / "tuned_mr"  # 105 trial runs + 15 untuned
+    copy = tmp_path / "tuned_mr_copy"
+    shutil.copytree(archive, copy)
+    frame = embedlab.compare(archive, copy).rows
+    assert sorted(set(frame["variant"])) == sorted({TUNED, "untuned"}) and len(frame) == 6
+    assert (frame["n_a"] == 5).all() and (frame["pairs"] == 5).all() and (frame["diff"] == 0).all()
+    tuned = tuned_runs(finished_runs(archive)).groupby("embedding")["accuracy"].mean()
+    picked = frame[frame["variant"] == TUNED].set_index("embedding")["mean_a"]
+    assert (picked - tuned.loc[picked.index]).abs().max() < 1e-12

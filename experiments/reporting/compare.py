@@ -6,7 +6,9 @@ a vector set); pairs are runs of the same seed and fold on the same test split (
 ``data.protocol/folds/split_seed/subsample/test_fraction`` are read from each run's stored
 settings). Each later folder is compared with the first: difference with a 95% CI — Nadeau &
 Bengio's corrected resampled t for CV folds, the paired t for seeds on one split — and Holm's
-adjustment over the table. Where runs cannot be paired the table says why.
+adjustment over the table. Where runs cannot be paired the table says why. Config variants are
+compared variant by variant; a tuning folder's trials are replaced by each fold's dev-best trial
+(the selection its own report uses), so trials are not pooled into one mean.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from embedlab.experiments.reporting.runs import finished_runs
 from embedlab.experiments.reporting.tables import format_ci, format_p
 
+TUNED = "tuned (dev-best trial per fold)"
 SPLIT_KEYS = ("protocol", "folds", "split_seed", "subsample", "test_fraction", "dataset_fingerprint")
 
 
@@ -48,15 +51,46 @@ def _split_of(config_json: str) -> str:
 
 
 def _runs(outdir, metric: str) -> pd.DataFrame:
+    from embedlab.experiments.reporting.tuning import tuned_runs
+    from embedlab.experiments.running.tuning import parse_trial_name
+
     runs = finished_runs(outdir)
+    trials = runs["variant"].map(lambda v: parse_trial_name(v) is not None)
+    if trials.any():  # a tuning folder: each fold's dev-best trial stands for its condition, as in its report
+        runs = pd.concat([runs[~trials], tuned_runs(runs).drop(columns="trial").assign(variant=TUNED)], ignore_index=True)
     runs = runs.assign(split=runs["config_json"].map(_split_of), fold=runs["fold"].fillna(-1))
     return runs.drop_duplicates(["variant", "run_id"])[["variant", "dataset", "vectors", "model", "embedding", "train_size",
                                                         "seed", "fold", "split", "n_train", "n_dev", "n_test", metric]]
 
 
+def _paired(part_a: pd.DataFrame, part_b: pd.DataFrame, metric: str) -> dict:
+    """The difference b − a over the runs the two share (split, seed, fold), with its test."""
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, paired_gain
+
+    a = part_a.set_index(["split", "seed", "fold"])[metric]
+    b = part_b.set_index(["split", "seed", "fold"])[metric]
+    shared = a.index.intersection(b.index)
+    if len(shared) == 0:
+        return {"note": ("different test splits: not paired" if set(part_a["split"]) != set(part_b["split"])
+                         else "no seed/fold in common: not paired")}
+    diffs = b.loc[shared].to_numpy() - a.loc[shared].to_numpy()
+    result = {"pairs": len(shared), "diff": float(diffs.mean()), "note": ""}
+    if len(shared) > 1:
+        if (part_a["fold"] >= 0).any():
+            n_train = float((part_a["n_train"] + part_a["n_dev"]).mean())
+            corrected = corrected_resampled_t(diffs, n_train, float(part_a["n_test"].mean()))
+            result.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, p=corrected.p, test="corrected t")
+        else:
+            gain = paired_gain(b.loc[shared].to_numpy(), a.loc[shared].to_numpy())
+            result.update(ci_low=gain.ci_low, ci_high=gain.ci_high, p=gain.t_p, test="paired t")
+    if len(shared) < max(len(part_a), len(part_b)):
+        result["note"] = f"{len(shared)} of {max(len(part_a), len(part_b))} runs paired"
+    return result
+
+
 def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
     """Compares each folder after the first with the first (see the module docstring)."""
-    from embedlab.experiments.reporting.stats import corrected_resampled_t, holm, paired_gain
+    from embedlab.experiments.reporting.stats import holm
 
     names = [Path(d).name or str(d) for d in outdirs]
     if len(set(names)) < len(names):
@@ -67,50 +101,32 @@ def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
         other = _runs(folder_b, metric)
         shared_vectors = set(base["vectors"].dropna()) & set(other["vectors"].dropna())
         keys = ["dataset", "model", "embedding", "train_size"] + (["vectors"] if shared_vectors else [])
-        # A folder with config variants is compared variant by variant (with the other folder's same
-        # variant where it has variants too, else with all its runs).
+        # Folders with config variants are compared variant by variant: with the other folder's same
+        # variant where both have variants, else each of the one folder's variants with the other's runs.
         base_keys = (["variant"] if base["variant"].ne("–").any() else []) + keys
-        match_keys = (["variant"] if other["variant"].ne("–").any() and "variant" in base_keys else []) + keys
+        other_variants = other["variant"].ne("–").any()
+        match_keys = (["variant"] if other_variants and "variant" in base_keys else []) + keys
         if not shared_vectors:
             notes.append(f"{names[0]} and {name_b} share no vector set: conditions are matched across their vectors.")
         for key, part_a in base.groupby(base_keys, dropna=False, sort=True):
             values = dict(zip(base_keys, key if isinstance(key, tuple) else (key,)))
             mask = np.logical_and.reduce([(other[k] == values[k]) | (other[k].isna() & pd.isna(values[k]))
                                           for k in match_keys])
-            part_b = other[mask]
-            label = " ".join(str(values[k]) for k in base_keys)
-            if part_b.empty:
-                notes.append(f"{label}: only in {names[0]}.")
+            if not mask.any():
+                notes.append(f"{' '.join(str(values[k]) for k in base_keys)}: only in {names[0]}.")
                 continue
-            row = {"variant": values.get("variant", "–"),
-                   **{k: values.get(k) for k in ("dataset", "model", "embedding", "train_size")},
-                   "vectors_a": ", ".join(sorted(map(str, part_a["vectors"].dropna().unique()))) or "–",
-                   "vectors_b": ", ".join(sorted(map(str, part_b["vectors"].dropna().unique()))) or "–",
-                   "folder_a": names[0], "folder_b": name_b,
-                   "mean_a": part_a[metric].mean(), "std_a": part_a[metric].std(), "n_a": len(part_a),
-                   "mean_b": part_b[metric].mean(), "std_b": part_b[metric].std(), "n_b": len(part_b),
-                   "diff": part_b[metric].mean() - part_a[metric].mean(), "pairs": 0, "ci_low": np.nan,
-                   "ci_high": np.nan, "test": "–", "p": np.nan, "note": ""}
-            a = part_a.set_index(["split", "seed", "fold"])[metric]
-            b = part_b.set_index(["split", "seed", "fold"])[metric]
-            shared = a.index.intersection(b.index)
-            if len(shared) == 0:
-                row["note"] = ("different test splits: not paired" if set(part_a["split"]) != set(part_b["split"])
-                               else "no seed/fold in common: not paired")
-            else:
-                diffs = b.loc[shared].to_numpy() - a.loc[shared].to_numpy()
-                row.update(pairs=len(shared), diff=float(diffs.mean()))
-                if len(shared) > 1:
-                    if (part_a["fold"] >= 0).any():
-                        n_train = float((part_a["n_train"] + part_a["n_dev"]).mean())
-                        corrected = corrected_resampled_t(diffs, n_train, float(part_a["n_test"].mean()))
-                        row.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, p=corrected.p, test="corrected t")
-                    else:
-                        gain = paired_gain(b.loc[shared].to_numpy(), a.loc[shared].to_numpy())
-                        row.update(ci_low=gain.ci_low, ci_high=gain.ci_high, p=gain.t_p, test="paired t")
-                if len(shared) < max(len(part_a), len(part_b)):
-                    row["note"] = f"{len(shared)} of {max(len(part_a), len(part_b))} runs paired"
-            rows.append(row)
+            by_variant = (other[mask].groupby("variant", sort=True) if other_variants and "variant" not in match_keys
+                          else [(values.get("variant", "–"), other[mask])])
+            for variant, part_b in by_variant:
+                rows.append({"variant": variant,
+                             **{k: values.get(k) for k in ("dataset", "model", "embedding", "train_size")},
+                             "vectors_a": ", ".join(sorted(map(str, part_a["vectors"].dropna().unique()))) or "–",
+                             "vectors_b": ", ".join(sorted(map(str, part_b["vectors"].dropna().unique()))) or "–",
+                             "folder_a": names[0], "folder_b": name_b,
+                             "mean_a": part_a[metric].mean(), "std_a": part_a[metric].std(), "n_a": len(part_a),
+                             "mean_b": part_b[metric].mean(), "std_b": part_b[metric].std(), "n_b": len(part_b),
+                             "diff": part_b[metric].mean() - part_a[metric].mean(), "pairs": 0, "ci_low": np.nan,
+                             "ci_high": np.nan, "test": "–", "p": np.nan, **_paired(part_a, part_b, metric)})
         only_b = other.merge(base[match_keys].drop_duplicates(), on=match_keys, how="left", indicator=True)
         for key in only_b[only_b["_merge"] == "left_only"][match_keys].drop_duplicates().itertuples(index=False):
             notes.append(f"{' '.join(map(str, key))}: only in {name_b}.")
@@ -131,7 +147,8 @@ def _markdown(frame: pd.DataFrame, notes: list[str], names: list[str], metric: s
              "Holm over the table; **bold** survives it at 0.05).", ""]
     if frame.empty:
         return "\n".join(lines + ["_no condition is in both folders_", *(f"- {n}" for n in notes)]) + "\n"
-    vectors_differ = bool((frame["vectors_a"] != frame["vectors_b"]).any())
+    # shown where they differ between the folders or between rows (else two rows look alike)
+    vectors_differ = bool((frame["vectors_a"] != frame["vectors_b"]).any() or frame["vectors_a"].nunique() > 1)
     variants = bool(frame["variant"].ne("–").any())
     header = [*(["variant"] if variants else []), "dataset", "model", "embedding", "size", *(["vectors"] if vectors_differ else []), "folder",
               names[0], "other", "difference", "95% CI", "test", "p", "Holm p", "pairs", "note"]
