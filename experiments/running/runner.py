@@ -148,8 +148,7 @@ def _row(run: RunSpec, status: str, started_at: str, provenance: dict, result: R
 
 class Progress:
     """Progress over runs: a bar (done / failed / ETA) on a terminal, one line per run otherwise
-    (CI logs, pipes). Per-epoch logs go to each run's history.csv; only an epoch of a minute or more
-    also prints a line (from the worker, see ``train.SLOW_EPOCH_SECONDS``)."""
+    (CI logs, pipes). Per-epoch logs go to history.csv (and a line per slow epoch, ``train.py``)."""
 
     def __init__(self, total: int, log):
         self.total, self.log, self.done, self.failed = total, log, 0, 0
