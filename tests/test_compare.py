@@ -27,7 +27,7 @@ def test_compare_pairs_runs_and_says_what_does_not_match(tmp_path, capsys):
     comparison = embedlab.compare(before, after)
     rows = comparison.rows.set_index("embedding")
     assert round(rows.loc["static", "diff"] * 100, 6) == 1.0 and rows.loc["static", "pairs"] == 3
-    assert rows.loc["rand", "diff"] == 0 and rows.loc["rand", "test"] == "paired t"
+    assert rows.loc["rand", "diff"] == 0 and rows.loc["rand", "test"].startswith("paired t, 3 seeds only")
     assert rows.loc["non-static", "note"] == "2 of 3 runs paired"
     assert main(["compare", str(before), str(after), "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out
@@ -90,3 +90,15 @@ def test_a_tuning_folder_is_compared_by_its_dev_best_trial_per_fold_not_every_tr
     tuned = tuned_runs(finished_runs(archive)).groupby("embedding")["accuracy"].mean()
     picked = frame[frame["variant"] == TUNED].set_index("embedding")["mean_a"]
     assert (picked - tuned.loc[picked.index]).abs().max() < 1e-12
+
+
+def test_seeds_on_one_split_get_the_reports_test_and_each_vector_set_its_own_row():
+    """qi2018 (GloVe 50d) against modern_learning_curve (three vector sets, seeds 0-2 on the same
+    MR split): one row per vector set, each with the seeds × sentences t the reports give these
+    runs, paired over the 3 seeds the folders share (pooled, one run would pair with three)."""
+    results = Path(__file__).parents[1] / "docs" / "results"
+    rows = embedlab.compare(results / "qi2018_learning_curve", results / "modern_learning_curve").rows
+    cell = rows[(rows["dataset"] == "mr") & (rows["embedding"] == "static") & (rows["train_size"] == 1)]
+    assert sorted(cell["vectors_b"]) == ["glove-6b-100d-wink", "potion-base-8m", "wordllama-l2-supercat-256"]
+    assert (cell["pairs"] == 3).all() and (cell["test"] == "seeds × sentences t, 3 seeds").all()
+    assert (cell["ci_low"] < cell["diff"]).all() and (cell["diff"] < cell["ci_high"]).all()

@@ -4,10 +4,10 @@ two vector sets run separately, …), paired run by run where the folders share 
 Runs match on dataset, model, embedding mode and training size (and vectors where the folders share
 a vector set); pairs are runs of the same seed and fold on the same test split (the split settings
 ``data.protocol/folds/split_seed/subsample/test_fraction`` are read from each run's stored
-settings). Each later folder is compared with the first: difference with a 95% CI — Nadeau &
-Bengio's corrected resampled t for CV folds, the paired t for seeds on one split — and Holm's
-adjustment over the table. Where runs cannot be paired the table says why. Config variants are
-compared variant by variant; a tuning folder's trials are replaced by each fold's dev-best trial
+settings). Each later folder is compared with the first: difference with a 95% CI from the test the
+runs' design gets in every report (:mod:`design`: the corrected resampled / repeated k-fold t for CV
+folds, the seeds × sentences t for seeds on one split) and Holm's adjustment over the table. Where
+runs cannot be paired the table says why. Config variants are compared variant by variant; a tuning folder's trials are replaced by each fold's dev-best trial
 (the selection its own report uses), so trials are not pooled into one mean.
 """
 
@@ -59,30 +59,28 @@ def _runs(outdir, metric: str) -> pd.DataFrame:
     if trials.any():  # a tuning folder: each fold's dev-best trial stands for its condition, as in its report
         runs = pd.concat([runs[~trials], tuned_runs(runs).drop(columns="trial").assign(variant=TUNED)], ignore_index=True)
     runs = runs.assign(split=runs["config_json"].map(_split_of), fold=runs["fold"].fillna(-1))
-    return runs.drop_duplicates(["variant", "run_id"])[["variant", "dataset", "vectors", "model", "embedding", "train_size",
+    return runs.drop_duplicates(["variant", "run_id"])[["run_id", "variant", "dataset", "vectors", "model", "embedding", "train_size",
                                                         "seed", "fold", "split", "n_train", "n_dev", "n_test", metric]]
 
 
-def _paired(part_a: pd.DataFrame, part_b: pd.DataFrame, metric: str) -> dict:
-    """The difference b − a over the runs the two share (split, seed, fold), with its test."""
-    from embedlab.experiments.reporting.stats import corrected_resampled_t, paired_gain
+def _paired(part_a: pd.DataFrame, part_b: pd.DataFrame, metric: str, runs_dirs: tuple[Path, Path]) -> dict:
+    """The difference b − a over the runs the two share (split, seed, fold), with the design's test
+    (:mod:`design`: the same test the folders' own reports give these runs); every key of a row's
+    test part, empty where the runs cannot be paired."""
+    from embedlab.experiments.reporting.design import paired_difference
 
-    a = part_a.set_index(["split", "seed", "fold"])[metric]
-    b = part_b.set_index(["split", "seed", "fold"])[metric]
+    result = {"pairs": 0, "ci_low": np.nan, "ci_high": np.nan, "test": "–", "p": np.nan, "note": ""}
+    a, b = part_a.set_index(["split", "seed", "fold"]), part_b.set_index(["split", "seed", "fold"])
     shared = a.index.intersection(b.index)
     if len(shared) == 0:
-        return {"note": ("different test splits: not paired" if set(part_a["split"]) != set(part_b["split"])
-                         else "no seed/fold in common: not paired")}
-    diffs = b.loc[shared].to_numpy() - a.loc[shared].to_numpy()
-    result = {"pairs": len(shared), "diff": float(diffs.mean()), "note": ""}
+        result["note"] = ("different test splits: not paired" if set(part_a["split"]) != set(part_b["split"])
+                          else "no seed/fold in common: not paired")
+        return result
+    a, b = a.loc[shared].reset_index(), b.loc[shared].reset_index()
+    result.update(pairs=len(shared), diff=float((b[metric] - a[metric]).mean()))
     if len(shared) > 1:
-        if (part_a["fold"] >= 0).any():
-            n_train = float((part_a["n_train"] + part_a["n_dev"]).mean())
-            corrected = corrected_resampled_t(diffs, n_train, float(part_a["n_test"].mean()))
-            result.update(ci_low=corrected.ci_low, ci_high=corrected.ci_high, p=corrected.p, test="corrected t")
-        else:
-            gain = paired_gain(b.loc[shared].to_numpy(), a.loc[shared].to_numpy())
-            result.update(ci_low=gain.ci_low, ci_high=gain.ci_high, p=gain.t_p, test="paired t")
+        test = paired_difference(b, a, metric, runs_dirs[1], runs_dir_b=runs_dirs[0])
+        result.update(ci_low=test.low, ci_high=test.high, p=test.p, test=test.name)
     if len(shared) < max(len(part_a), len(part_b)):
         result["note"] = f"{len(shared)} of {max(len(part_a), len(part_b))} runs paired"
     return result
@@ -96,6 +94,7 @@ def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
     if len(set(names)) < len(names):
         names = [str(d) for d in outdirs]
     base = _runs(outdirs[0], metric)
+    base_runs = Path(outdirs[0]) / "runs"
     rows, notes = [], []
     for name_b, folder_b in zip(names[1:], outdirs[1:]):
         other = _runs(folder_b, metric)
@@ -115,9 +114,13 @@ def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
             if not mask.any():
                 notes.append(f"{' '.join(str(values[k]) for k in base_keys)}: only in {names[0]}.")
                 continue
-            by_variant = (other[mask].groupby("variant", sort=True) if other_variants and "variant" not in match_keys
-                          else [(values.get("variant", "–"), other[mask])])
-            for variant, part_b in by_variant:
+            # one row per variant and per vector set of the other folder's matches (runs of several
+            # vector sets share seeds and folds, so pooled they would pair one run with many)
+            split_by = ((["variant"] if other_variants and "variant" not in match_keys else [])
+                        + ([] if "vectors" in match_keys else ["vectors"]))
+            parts = other[mask].groupby(split_by, sort=True, dropna=False) if split_by else [(None, other[mask])]
+            for _, part_b in parts:
+                variant = part_b["variant"].iloc[0] if "variant" in split_by else values.get("variant", "–")
                 rows.append({"variant": variant,
                              **{k: values.get(k) for k in ("dataset", "model", "embedding", "train_size")},
                              "vectors_a": ", ".join(sorted(map(str, part_a["vectors"].dropna().unique()))) or "–",
@@ -125,8 +128,8 @@ def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
                              "folder_a": names[0], "folder_b": name_b,
                              "mean_a": part_a[metric].mean(), "std_a": part_a[metric].std(), "n_a": len(part_a),
                              "mean_b": part_b[metric].mean(), "std_b": part_b[metric].std(), "n_b": len(part_b),
-                             "diff": part_b[metric].mean() - part_a[metric].mean(), "pairs": 0, "ci_low": np.nan,
-                             "ci_high": np.nan, "test": "–", "p": np.nan, **_paired(part_a, part_b, metric)})
+                             "diff": part_b[metric].mean() - part_a[metric].mean(),
+                             **_paired(part_a, part_b, metric, (base_runs, Path(folder_b) / "runs"))})
         only_b = other.merge(base[match_keys].drop_duplicates(), on=match_keys, how="left", indicator=True)
         for key in only_b[only_b["_merge"] == "left_only"][match_keys].drop_duplicates().itertuples(index=False):
             notes.append(f"{' '.join(map(str, key))}: only in {name_b}.")
@@ -143,7 +146,7 @@ def _markdown(frame: pd.DataFrame, notes: list[str], names: list[str], metric: s
     title = metric.replace("_", "-")
     lines = [f"## Comparison of {', '.join(names)}", "",
              f"Test {title} (%), mean ± std (runs). Difference = later folder minus {names[0]}, in points, paired "
-             "by test split, seed and fold (95% CI: corrected resampled t for CV folds, paired t for seeds; "
+             "by test split, seed and fold (95% CI from the test named in each row: the runs' design's, as in their reports; "
              "Holm over the table; **bold** survives it at 0.05).", ""]
     if frame.empty:
         return "\n".join(lines + ["_no condition is in both folders_", *(f"- {n}" for n in notes)]) + "\n"

@@ -92,7 +92,8 @@ def _seeds_only(differences: np.ndarray) -> DesignTest:
 
 
 def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str, runs_dir: Path | None,
-                      versus: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> DesignTest:
+                      versus: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                      runs_dir_b: Path | None = None) -> DesignTest:
     """a − b over runs paired row by row (same seed and fold), or, with ``versus = (a2, b2)``, the
     contrast (a − b) − (a2 − b2) of two gains measured on the same test sentences (a sweet spot).
 
@@ -101,6 +102,8 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str, runs_dir: P
         metric (str): ``accuracy`` or ``macro_f1``.
         runs_dir (Path | None): The folder of the runs' files (their per-example predictions).
         versus: The second gain of a contrast (one split only).
+        runs_dir_b (Path | None): The folder of ``b``'s runs where it is another output folder's
+            (``embedlab compare``); default ``runs_dir``.
     """
     if versus is None and _cross_validated(a):
         return _corrected(a[metric].to_numpy(float) - b[metric].to_numpy(float), a)
@@ -108,7 +111,7 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metric: str, runs_dir: P
     if metric == "accuracy":
         groups = []
         for first, second, weight in sides:
-            right_a, right_b = _correctness(first, runs_dir), _correctness(second, runs_dir)
+            right_a, right_b = _correctness(first, runs_dir), _correctness(second, runs_dir_b or runs_dir)
             if right_a is None or right_b is None:
                 break
             groups.append((right_a - right_b, weight))

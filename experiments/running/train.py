@@ -113,7 +113,7 @@ def train_run(run: RunSpec, prepared: PreparedSplit | None = None, tensorboard_d
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=run.training.patience,
                                             restore_best_weights=True)
     callbacks = [timer, stopper, _StopOnNonFiniteLoss(keras),
-                 _SlowEpochProgress(keras, run.label, run.training.max_epochs)]
+                 _SlowEpochProgress(keras, run.label, run.training.max_epochs, epoch_times)]
     if tensorboard_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(Path(tensorboard_dir) / tensorboard_name(run)),
                                                      write_graph=False, profile_batch=0))
@@ -203,17 +203,18 @@ def _StopOnNonFiniteLoss(keras):
     return StopOnNonFiniteLoss()
 
 
-def _SlowEpochProgress(keras, label: str, max_epochs: int, min_seconds: float = SLOW_EPOCH_SECONDS, stream=None):
+def _SlowEpochProgress(keras, label: str, max_epochs: int, epoch_times: list[float],
+                       min_seconds: float = SLOW_EPOCH_SECONDS, stream=None):
     """One stderr line per epoch that took ``min_seconds`` or more: which run, which epoch of how
-    many, its dev accuracy and time, so a long run shows it is alive (workers share the driver's stderr)."""
+    many, its dev accuracy and time, so a long run shows it is alive (workers share the driver's stderr).
+
+    ``epoch_times`` is the run's epoch timer (a callback placed before this one fills in each
+    finished epoch's seconds), so the line and the recorded history report the same time."""
     import sys
 
     class SlowEpochProgress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-
         def on_epoch_end(self, epoch, logs=None):
-            seconds = time.perf_counter() - self.started
+            seconds = epoch_times[-1]
             if seconds >= min_seconds:
                 dev = (logs or {}).get("val_accuracy")
                 dev_text = "" if dev is None else f", dev acc {float(dev):.4f}"
