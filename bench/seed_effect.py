@@ -1,0 +1,70 @@
+"""Does a CV claim on one seed leave part of the training noise out of its test? Measured on a grid
+that repeats its 10 folds with several seeds:
+
+    .venv/bin/python bench/seed_effect.py docs/results/binary_table2_mr_seeds
+
+A one-seed CV grid trains every fold with the same seed, so each fold's difference (condition − rand)
+already carries that run's training noise, which the corrected resampled t sees in the spread over
+folds. What it cannot see is a part shared by every fold of a seed (the same seed gives the same
+initial filters on every fold): a seed main effect on the difference. Per condition, the differences
+d[seed, fold] get a two-way ANOVA without replication (statsmodels: ``d ~ C(seed) + C(fold)``); the
+seed effect's F test and its variance component ``max(0, (MS_seed − MS_residual) / folds)`` say how
+much a one-seed estimate's variance misses. Set against the corrected t's own variance on one seed
+(its SE², the mean over the seeds), that gives the factor by which a one-seed interval is too narrow
+if the component is real: ``sqrt(1 + seed variance / SE²)``. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
+    """One row per (dataset, vectors, condition): seeds, folds, the seed effect's F and p, its
+    variance component and the residual variance (points²), from the folder's finished runs."""
+    from statsmodels.formula.api import ols
+    from statsmodels.stats.anova import anova_lm
+
+    from embedlab.experiments.reporting.runs import finished_runs
+    from embedlab.experiments.reporting.stats import corrected_resampled_t
+
+    runs = finished_runs(outdir)
+    keys = ["dataset", "vectors", "seed", "fold"]
+    rand = runs[runs["embedding"] == baseline].set_index(keys)["accuracy"]
+    rows = []
+    for (dataset, vectors, condition), part in runs[runs["embedding"] != baseline].groupby(
+            ["dataset", "vectors", "embedding"], sort=True):
+        d = (part.set_index(keys)["accuracy"] - rand).dropna().mul(100).rename("d").reset_index()
+        n_train, n_test = float((part["n_train"] + part["n_dev"]).mean()), float(part["n_test"].mean())
+        seeds, folds = d["seed"].nunique(), d["fold"].nunique()
+        if seeds < 2 or len(d) != seeds * folds:
+            continue  # a complete seeds × folds table only
+        table = anova_lm(ols("d ~ C(seed) + C(fold)", data=d).fit())
+        ms_seed, ms_residual = table.loc["C(seed)", "mean_sq"], table.loc["Residual", "mean_sq"]
+        seed_var = max(0.0, (ms_seed - ms_residual) / folds)
+        one_seed_se2 = float(pd.Series([corrected_resampled_t(g["d"].to_numpy(), n_train, n_test).se ** 2
+                                        for _, g in d.groupby("seed")]).mean())
+        rows.append({"dataset": dataset, "vectors": vectors, "condition": f"{condition} − {baseline}",
+                     "seeds": seeds, "folds": folds, "F": table.loc["C(seed)", "F"], "p": table.loc["C(seed)", "PR(>F)"],
+                     "seed_var": seed_var, "residual_var": ms_residual, "one_seed_se2": one_seed_se2,
+                     "too_narrow": (1 + seed_var / one_seed_se2) ** 0.5})
+    return pd.DataFrame(rows)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    lines = ["| dataset | vectors | difference | seeds × folds | seed effect F | p | seed variance (pts²) "
+             "| residual variance (pts²) | one seed's corrected-t SE² (pts²) | one-seed interval too narrow by |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples(index=False):
+        lines.append(f"| {r.dataset} | {r.vectors} | {r.condition} | {r.seeds} × {r.folds} | {r.F:.2f} | {r.p:.3g} "
+                     f"| {r.seed_var:.3f} | {r.residual_var:.2f} | {r.one_seed_se2:.3f} | ×{r.too_narrow:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench/seed_effect.py OUTDIR (a grid with several seeds × folds)")
+    print(markdown(seed_effects(Path(sys.argv[1]))))

@@ -1,0 +1,37 @@
+"""bench/seed_effect.py: the seed main effect on a CV difference, from a seeds × folds archive."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).parents[1]
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("seed_effect", ROOT / "bench" / "seed_effect.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_seed_effect_of_every_complete_seeds_by_folds_condition_matches_its_mean_squares():
+    module = _module()
+    frame = module.seed_effects(ROOT / "docs" / "results" / "binary_table2_mr_seeds")
+    glove = frame[frame["vectors"] == "glove-6b-100d-wink"].set_index("condition")
+    assert {"static − rand", "non-static − rand"} <= set(glove.index)
+    assert (frame["seeds"] == 3).all() and (frame["folds"] == 10).all()
+    # the F test's statistic from the mean squares: seed means' spread over the residual's
+    from embedlab.experiments.reporting.runs import finished_runs
+
+    runs = finished_runs(ROOT / "docs" / "results" / "binary_table2_mr_seeds")
+    runs = runs[runs["vectors"] == "glove-6b-100d-wink"]
+    table = runs.pivot_table(index=["seed", "fold"], columns="embedding", values="accuracy")
+    d = ((table["static"] - table["rand"]) * 100).unstack("fold").to_numpy()  # seeds × folds
+    residual = d - d.mean(1, keepdims=True) - d.mean(0, keepdims=True) + d.mean()
+    ms_seed = d.shape[1] * d.mean(1).var(ddof=1)
+    ms_residual = (residual ** 2).sum() / ((d.shape[0] - 1) * (d.shape[1] - 1))
+    assert np.isclose(glove.loc["static − rand", "F"], ms_seed / ms_residual)
+    assert np.isclose(glove.loc["static − rand", "seed_var"], max(0.0, (ms_seed - ms_residual) / d.shape[1]))
+    assert (frame["too_narrow"] >= 1).all()
+    assert "| mr | glove-6b-100d-wink | static − rand | 3 × 10 |" in module.markdown(frame)
