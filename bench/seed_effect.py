@@ -12,11 +12,16 @@ seed effect's F test and its variance component ``max(0, (MS_seed − MS_residua
 much a one-seed estimate's variance misses. Set against the corrected t's own variance on one seed
 (its SE², the mean over the seeds), that gives the factor by which a one-seed interval is too narrow
 if the component is real: ``sqrt(1 + seed variance / SE²)``. Prints a Markdown table.
+
+With ``--claims FILE --widen F`` it also re-reads every claim that rests on a one-seed CV grid (test
+"corrected resampled t, k folds") with its standard error F times larger, Holm re-applied in each
+family, and lists the claims whose verdict would then change:
+
+    .venv/bin/python bench/seed_effect.py docs/results/binary_table2_mr_seeds --claims docs/claims.yaml --widen 1.3
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +59,42 @@ def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def widened(claims: Path, factor: float) -> pd.DataFrame:
+    """Each one-seed CV claim's verdict as computed and with its SE ``factor`` times larger (the
+    t interval and p recomputed on the same degrees of freedom, Holm re-applied per family)."""
+    from dataclasses import replace
+
+    from scipy import stats as scipy_stats
+
+    from embedlab.experiments.reporting.hypotheses import _verdict, evaluate, load_claims
+    from embedlab.experiments.reporting.stats import holm
+
+    spec = load_claims(claims)
+    evaluations = evaluate(claims)
+    one_seed = [e.difference.name.startswith("corrected resampled t,") for e in evaluations]
+    tests = []
+    for e, widen in zip(evaluations, one_seed):
+        d = e.difference
+        if not widen:
+            tests.append(d)
+            continue
+        se, df = d.se * factor, d.pairs - 1
+        t975, t95 = scipy_stats.t.ppf(0.975, df), scipy_stats.t.ppf(0.95, df)
+        tests.append(replace(d, se=se, low=d.mean - t975 * se, high=d.mean + t975 * se, low90=d.mean - t95 * se,
+                             high90=d.mean + t95 * se, p=float(2 * scipy_stats.t.sf(abs(d.mean) / se, df))))
+    holm_p = {}
+    for family in {e.claim.family for e in evaluations}:
+        members = [i for i, e in enumerate(evaluations) if e.claim.family == family and e.claim.hypothesis == "greater"]
+        holm_p.update(zip(members, holm([tests[i].p for i in members])))
+    rows = []
+    for i, (e, widen) in enumerate(zip(evaluations, one_seed)):
+        if widen:
+            after = _verdict(e.claim, tests[i], holm_p.get(i, tests[i].p), e.margin, spec.alpha)
+            rows.append({"claim": e.claim.id, "verdict": e.verdict, "widened": after, "holm_p": e.holm_p,
+                         "widened_holm_p": holm_p.get(i, float("nan"))})
+    return pd.DataFrame(rows)
+
+
 def markdown(frame: pd.DataFrame) -> str:
     lines = ["| dataset | vectors | difference | seeds × folds | seed effect F | p | seed variance (pts²) "
              "| residual variance (pts²) | one seed's corrected-t SE² (pts²) | one-seed interval too narrow by |",
@@ -64,7 +105,25 @@ def markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _widened_markdown(frame: pd.DataFrame, factor: float) -> str:
+    changed = frame[frame["verdict"] != frame["widened"]]
+    counts = frame["verdict"].value_counts().to_dict()
+    lines = [f"{len(frame)} claims rest on a one-seed CV grid ({counts}); with their SE ×{factor:g}, "
+             f"{len(changed)} change verdict:"]
+    lines += [f"- {r.claim}: {r.verdict} → {r.widened} (Holm p {r.holm_p:.3g} → {r.widened_holm_p:.3g})"
+              for r in changed.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: bench/seed_effect.py OUTDIR (a grid with several seeds × folds)")
-    print(markdown(seed_effects(Path(sys.argv[1]))))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path, help="a grid with several seeds × folds")
+    parser.add_argument("--claims", type=Path, help="a claims file whose one-seed CV claims to re-read")
+    parser.add_argument("--widen", type=float, default=1.3, help="SE factor for --claims (default 1.3)")
+    args = parser.parse_args()
+    print(markdown(seed_effects(args.outdir)))
+    if args.claims:
+        print()
+        print(_widened_markdown(widened(args.claims, args.widen), args.widen))

@@ -35,3 +35,21 @@ def test_the_seed_effect_of_every_complete_seeds_by_folds_condition_matches_its_
     assert np.isclose(glove.loc["static − rand", "seed_var"], max(0.0, (ms_seed - ms_residual) / d.shape[1]))
     assert (frame["too_narrow"] >= 1).all()
     assert "| mr | glove-6b-100d-wink | static − rand | 3 × 10 |" in module.markdown(frame)
+
+
+def test_a_wider_one_seed_interval_turns_a_supported_claim_inconclusive_and_factor_one_changes_nothing(tmp_path):
+    module = _module()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "results").symlink_to(ROOT / "docs" / "results")
+    claims = tmp_path / "docs" / "claims.yaml"
+    claims.write_text("""claims:
+  - {id: glove_multichannel, text: "MR, GloVe: multichannel > rand", results: docs/results/binary_table2, family: f,
+     where: {dataset: mr, vectors: glove-6b-100d-wink}, a: {embedding: multichannel}, b: {embedding: rand}}
+  - {id: w2v_static, text: "MR, word2vec: static > rand", results: docs/results/binary_table2, family: f,
+     where: {dataset: mr, vectors: word2vec-googlenews-300d-26k}, a: {embedding: static}, b: {embedding: rand}}
+""")
+    same = module.widened(claims, 1.0).set_index("claim")
+    assert (same["verdict"] == same["widened"]).all() and same.loc["glove_multichannel", "verdict"] == "SUPPORTED"
+    wide = module.widened(claims, 3.0).set_index("claim")
+    assert wide.loc["glove_multichannel", "widened"] == "INCONCLUSIVE"
+    assert wide.loc["glove_multichannel", "widened_holm_p"] > wide.loc["glove_multichannel", "holm_p"]
