@@ -6,6 +6,7 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -42,10 +43,10 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-@lru_cache(maxsize=1)
-def git_state() -> dict[str, object]:
-    """The commit of the embedlab checkout (where installed in editable mode) and a dirty flag."""
-    source = Path(__file__).resolve().parent
+def git_state(source: Path | None = None) -> dict[str, object]:
+    """The commit of the embedlab checkout (where installed in editable mode; or ``source``) and a
+    dirty flag, read now (not cached: a long-lived process may outlive a commit)."""
+    source = source or Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
                                 timeout=10)
@@ -56,6 +57,28 @@ def git_state() -> dict[str, object]:
         return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
     except (OSError, subprocess.TimeoutExpired):
         return {"commit": None, "dirty": None}
+
+
+class CheckoutWatch:
+    """A grid's checkout, read at its start and again before each run is recorded.
+
+    Worker processes import the checkout's code when they start (and again when a crashed pool is
+    restarted), so a commit or an edit during a grid can run under the start's commit. From the
+    first change on, runs are recorded dirty, and the log says so once.
+    """
+
+    def __init__(self, log=None, source: Path | None = None):
+        self.source, self.log = source, log
+        self.start = git_state(source)
+        self.changed = False
+
+    def check(self) -> bool:
+        """True from the first time the checkout differs from the start's (commit or edits)."""
+        if not self.changed and self.start["commit"] is not None and git_state(self.source) != self.start:
+            self.changed = True
+            print("embedlab: the checkout changed during the grid (a commit or an edit since it started); "
+                  "runs recorded from now on are marked git_dirty", file=self.log or sys.stderr, flush=True)
+        return self.changed
 
 
 def host() -> str:

@@ -23,7 +23,7 @@ from embedlab.data.cache import atomic_dir
 from embedlab.experiments.config import ExperimentConfig, RunSpec, VectorsRef, dataset_name
 from embedlab.experiments.running.executors import EXECUTORS, execute_local, execute_processes, execute_ray, now_iso
 from embedlab.experiments.running.records import RunResult
-from embedlab.experiments.running.provenance import git_state, host, library_versions
+from embedlab.experiments.running.provenance import CheckoutWatch, host, library_versions
 from embedlab.experiments.running.store import ResultsStore
 from embedlab.experiments.running.tracking import MissingDependencyError, MlflowTracker
 
@@ -100,9 +100,8 @@ def _adds_or_removes_runs(key: str, old_variants: set[str], new_variants: set[st
 
 
 def _write_run_dir(run_dir: Path, run: RunSpec, result: RunResult, provenance: dict) -> None:
-    # Leftovers of this run killed mid-write: a temporary folder (killed while writing) or a complete
-    # one without its DB row (killed after the rename). We hold the run's claim, so no live runner
-    # is writing them.
+    # Leftovers of this run killed mid-write: a temporary folder (killed while writing) or a complete one
+    # without its DB row (killed after the rename). We hold the run's claim: no live runner writes them.
     for stale in [run_dir, *run_dir.parent.glob(f".{run_dir.name}.*")]:
         if stale.exists():
             shutil.rmtree(stale)
@@ -394,9 +393,9 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "experiment.yaml").write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     store.set_grid(_grid_rows(config))
-    state = git_state()
-    provenance = {"versions": library_versions(), "git_commit": state["commit"], "git_dirty": state["dirty"],
-                  "host": host()}
+    watch = CheckoutWatch(log)  # a commit or an edit during the grid marks the later runs dirty
+    provenance = {"versions": library_versions(), "git_commit": watch.start["commit"],
+                  "git_dirty": watch.start["dirty"], "host": host()}
     started = time.perf_counter()
     counts = {"finished": 0, "failed": 0, "elsewhere": 0, "lost": 0}
 
@@ -419,6 +418,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         with _Heartbeat(store):
             for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
                 prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
+                provenance["git_dirty"] = provenance["git_dirty"] or watch.check()
                 if result is None and error is None:  # lost, retries included: no row, the claim released
                     store.release(run.run_id)
                     counts["lost"] += 1
