@@ -24,7 +24,21 @@ def test_an_edit_during_a_grid_marks_the_runs_recorded_after_it_dirty_and_says_s
     assert watch.check() is False and log.getvalue() == ""
     (tmp_path / "model.py").write_text("FILTERS = 50\n")  # edited while the grid runs
     assert watch.check() is True and watch.check() is True
-    assert log.getvalue().count("the checkout changed during the grid") == 1
+    assert log.getvalue().count("the checkout's code changed during the grid") == 1
+
+
+def test_a_grid_writing_a_tracked_results_file_is_not_a_change_but_editing_already_edited_code_is(tmp_path):
+    git = _repo(tmp_path)
+    (tmp_path / "results.db").write_text("archived rows\n")  # a results folder tracked in the checkout
+    git("add", "results.db")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "archive")
+    (tmp_path / "model.py").write_text("FILTERS = 50\n")  # uncommitted at the start: dirty from the start
+    watch = CheckoutWatch(io.StringIO(), source=tmp_path)
+    assert watch.start["dirty"] is True
+    (tmp_path / "results.db").write_text("archived rows\nand the grid's new ones\n")
+    assert watch.check() is False
+    (tmp_path / "model.py").write_text("FILTERS = 25\n")  # the same file edited again
+    assert watch.check() is True
 
 
 def test_a_commit_during_a_grid_counts_as_a_change_and_git_state_is_read_fresh(tmp_path):

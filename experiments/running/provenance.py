@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import socket
@@ -59,25 +60,43 @@ def git_state(source: Path | None = None) -> dict[str, object]:
         return {"commit": None, "dirty": None}
 
 
+def code_state(source: Path | None = None) -> tuple[str | None, str]:
+    """The commit and a digest of the uncommitted changes to Python files: the code a worker imports
+    (a grid's own writes, e.g. a results.db tracked in the checkout, do not count)."""
+    source = source or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
+                                timeout=10)
+        if commit.returncode != 0:
+            return None, ""
+        diff = subprocess.run(["git", "diff", "--no-ext-diff", "HEAD", "--", "*.py"], cwd=source,
+                              capture_output=True, timeout=10)
+        return commit.stdout.strip(), hashlib.sha256(diff.stdout).hexdigest()
+    except (OSError, subprocess.TimeoutExpired):
+        return None, ""
+
+
 class CheckoutWatch:
     """A grid's checkout, read at its start and again before each run is recorded.
 
     Worker processes import the checkout's code when they start (and again when a crashed pool is
-    restarted), so a commit or an edit during a grid can run under the start's commit. From the
-    first change on, runs are recorded dirty, and the log says so once.
+    restarted), so a commit or an edit of its code during a grid can run under the start's commit.
+    From the first change on, runs are recorded dirty, and the log says so once.
     """
 
     def __init__(self, log=None, source: Path | None = None):
         self.source, self.log = source, log
         self.start = git_state(source)
+        self._code = code_state(source)
         self.changed = False
 
     def check(self) -> bool:
-        """True from the first time the checkout differs from the start's (commit or edits)."""
-        if not self.changed and self.start["commit"] is not None and git_state(self.source) != self.start:
+        """True from the first time the commit or the uncommitted code differs from the start's."""
+        if not self.changed and self._code[0] is not None and code_state(self.source) != self._code:
             self.changed = True
-            print("embedlab: the checkout changed during the grid (a commit or an edit since it started); "
-                  "runs recorded from now on are marked git_dirty", file=self.log or sys.stderr, flush=True)
+            print("embedlab: the checkout's code changed during the grid (a commit or an edit of a .py file since "
+                  "it started); runs recorded from now on are marked git_dirty", file=self.log or sys.stderr,
+                  flush=True)
         return self.changed
 
 
