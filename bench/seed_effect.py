@@ -66,7 +66,7 @@ def widened(claims: Path, factor: float) -> pd.DataFrame:
 
     from scipy import stats as scipy_stats
 
-    from embedlab.experiments.reporting.hypotheses import _verdict, evaluate, load_claims
+    from embedlab.experiments.reporting.hypotheses import evaluate, load_claims, verdict_of
     from embedlab.experiments.reporting.stats import holm
 
     spec = load_claims(claims)
@@ -75,7 +75,7 @@ def widened(claims: Path, factor: float) -> pd.DataFrame:
     tests = []
     for e, widen in zip(evaluations, one_seed):
         d = e.difference
-        if not widen:
+        if not widen or not d.se > 0:  # (no spread: nothing to widen)
             tests.append(d)
             continue
         se, df = d.se * factor, d.pairs - 1
@@ -89,7 +89,7 @@ def widened(claims: Path, factor: float) -> pd.DataFrame:
     rows = []
     for i, (e, widen) in enumerate(zip(evaluations, one_seed)):
         if widen:
-            after = _verdict(e.claim, tests[i], holm_p.get(i, tests[i].p), e.margin, spec.alpha)
+            after = verdict_of(e.claim, tests[i], holm_p.get(i, tests[i].p), e.margin, spec.alpha)
             rows.append({"claim": e.claim.id, "verdict": e.verdict, "widened": after, "holm_p": e.holm_p,
                          "widened_holm_p": holm_p.get(i, float("nan"))})
     return pd.DataFrame(rows)

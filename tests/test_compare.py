@@ -102,3 +102,12 @@ def test_seeds_on_one_split_get_the_reports_test_and_each_vector_set_its_own_row
     assert sorted(cell["vectors_b"]) == ["glove-6b-100d-wink", "potion-base-8m", "wordllama-l2-supercat-256"]
     assert (cell["pairs"] == 3).all() and (cell["test"] == "seeds × sentences t, 3 seeds").all()
     assert (cell["ci_low"] < cell["diff"]).all() and (cell["diff"] < cell["ci_high"]).all()
+
+
+def test_the_first_folders_vector_sets_also_get_one_row_each():
+    results = Path(__file__).parents[1] / "docs" / "results"
+    rows = embedlab.compare(results / "modern_learning_curve", results / "qi2018_learning_curve").rows
+    cell = rows[(rows["dataset"] == "mr") & (rows["embedding"] == "static") & (rows["train_size"] == 1)]
+    assert sorted(cell["vectors_a"]) == ["glove-6b-100d-wink", "potion-base-8m", "wordllama-l2-supercat-256"]
+    assert (cell["vectors_b"] == "glove-6b-50d").all() and (cell["pairs"] == 3).all()
+    assert (cell["test"] == "seeds × sentences t, 3 seeds").all()

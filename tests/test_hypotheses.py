@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from embedlab.experiments.reporting.design import DesignTest
-from embedlab.experiments.reporting.hypotheses import Hypothesis, _verdict, evaluate, load_claims
+from embedlab.experiments.reporting.hypotheses import Hypothesis, evaluate, load_claims, verdict_of
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "docs" / "claims.yaml"
@@ -42,7 +42,7 @@ def _claim(kind="greater"):
 ])
 def test_verdict_rules(kind, result, holm_p, verdict):
     difference = DesignTest(**result, p=holm_p, se=0.7, pairs=10, name="t")
-    assert _verdict(_claim(kind), difference, holm_p, margin=1.0, alpha=0.05) == verdict
+    assert verdict_of(_claim(kind), difference, holm_p, margin=1.0, alpha=0.05) == verdict
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -53,3 +53,16 @@ def test_a_commit_during_a_grid_counts_as_a_change_and_git_state_is_read_fresh(t
 def test_outside_a_checkout_nothing_is_watched(tmp_path):
     watch = CheckoutWatch(io.StringIO(), source=tmp_path)
     assert watch.start == {"commit": None, "dirty": None} and watch.check() is False
+
+
+def test_the_watch_sees_an_edit_anywhere_in_the_repository_from_a_subfolder(tmp_path):
+    git = _repo(tmp_path)
+    (tmp_path / "experiments" / "running").mkdir(parents=True)
+    (tmp_path / "experiments" / "running" / "provenance.py").write_text("# the watching module's folder\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "cnn.py").write_text("KERNELS = (3, 4, 5)\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tree")
+    watch = CheckoutWatch(io.StringIO(), source=tmp_path / "experiments" / "running")
+    (tmp_path / "models" / "cnn.py").write_text("KERNELS = (2, 3)\n")  # another folder than the watcher's
+    assert watch.check() is True

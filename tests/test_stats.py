@@ -207,10 +207,11 @@ def test_seeds_and_sentences_contrast_and_equivalence():
     assert one.ci_low < a.mean() < one.ci_high and abs(one.se - np.sqrt(0.16 / 10000)) < 0.001  # 5 seeds x 2,000 independent cells
 
 
-def test_seeds_times_folds_get_the_corrected_repeated_k_fold_t():
-    """3 seeds × 10 folds: Bouckaert & Frank (2004)'s corrected repeated k-fold t, i.e. the variance
-    of all 30 differences times (1/30 + n_test/n_train), with 29 degrees of freedom (checked by hand
-    with scipy), not a t over 10 fold means or over 30 independent pairs."""
+def test_seeds_times_folds_on_one_partition_get_the_fold_means_corrected_t_plus_the_seed_effect():
+    """3 seeds × 10 folds, every seed on the same folds: the corrected variance of the 10 fold means
+    plus the seed main effect's share, (MS_seed − MS_residual) / (k r), with Satterthwaite's degrees
+    of freedom (checked by hand with scipy) — not Bouckaert & Frank's variance of 30 pairs × (1/30 +
+    n_test/n_train), which would treat the three seeds' folds as three partitions."""
     from scipy import stats as scipy_stats
 
     from embedlab.experiments.reporting.design import paired_difference
@@ -218,12 +219,23 @@ def test_seeds_times_folds_get_the_corrected_repeated_k_fold_t():
     rng = np.random.default_rng(0)
     keys = pd.DataFrame([(fold, seed) for fold in range(10) for seed in range(3)], columns=["fold", "seed"])
     sizes = {"n_train": 8600, "n_dev": 950, "n_test": 1060}
+    seed_effect = np.array([0.0, 0.01, -0.01])[keys["seed"]]
     b = keys.assign(run_id="b", accuracy=rng.normal(0.76, 0.01, len(keys)), **sizes)
-    a = keys.assign(run_id="a", accuracy=b["accuracy"] + rng.normal(0.015, 0.01, len(keys)), **sizes)
+    a = keys.assign(run_id="a", accuracy=b["accuracy"] + 0.015 + seed_effect + rng.normal(0, 0.01, len(keys)), **sizes)
     test = paired_difference(a, b, "accuracy", runs_dir=None)
-    differences = (a["accuracy"] - b["accuracy"]).to_numpy()
-    se = np.sqrt(differences.var(ddof=1) * (1 / 30 + 1060 / (8600 + 950)))
-    assert test.name == "corrected repeated k-fold t, 3 seeds × 10 folds" and test.pairs == 30
+    d = (a["accuracy"] - b["accuracy"]).to_numpy().reshape(10, 3).T  # seeds × folds
+    fold_part = d.mean(0).var(ddof=1) * (1 / 10 + 1060 / (8600 + 950))
+    residual = d - d.mean(1, keepdims=True) - d.mean(0, keepdims=True) + d.mean()
+    ms_residual = (residual ** 2).sum() / (2 * 9)
+    seed_part = max(0.0, 10 * d.mean(1).var(ddof=1) - ms_residual) / 30
+    assert seed_part > 0  # the simulated seed effect is seen
+    se = np.sqrt(fold_part + seed_part)
+    df = (fold_part + seed_part) ** 2 / (fold_part ** 2 / 9 + seed_part ** 2 / 2)
+    assert test.name == "corrected t, 3 seeds × 10 folds on one partition" and test.pairs == 30
     assert test.se == pytest.approx(se)
-    assert test.p == pytest.approx(2 * scipy_stats.t.sf(abs(differences.mean() / se), 29))
-    assert test.high - test.mean == pytest.approx(scipy_stats.t.ppf(0.975, 29) * se)
+    assert test.p == pytest.approx(2 * scipy_stats.t.sf(abs(d.mean() / se), df))
+    assert test.high - test.mean == pytest.approx(scipy_stats.t.ppf(0.975, df) * se)
+    # with one seed it is the corrected resampled t over the folds
+    from embedlab.experiments.reporting.stats import corrected_resampled_t, corrected_seeds_by_folds
+
+    assert corrected_seeds_by_folds(d[:1], 9550, 1060).se == pytest.approx(corrected_resampled_t(d[0], 9550, 1060).se)

@@ -5,10 +5,13 @@ Runs match on dataset, model, embedding mode and training size (and vectors wher
 a vector set); pairs are runs of the same seed and fold on the same test split (the split settings
 ``data.protocol/folds/split_seed/subsample/test_fraction`` are read from each run's stored
 settings). Each later folder is compared with the first: difference with a 95% CI from the test the
-runs' design gets in every report (:mod:`design`: the corrected resampled / repeated k-fold t for CV
-folds, the seeds × sentences t for seeds on one split) and Holm's adjustment over the table. Where
-runs cannot be paired the table says why. Config variants are compared variant by variant; a tuning folder's trials are replaced by each fold's dev-best trial
-(the selection its own report uses), so trials are not pooled into one mean.
+runs' design gets in every report (:mod:`design`: the corrected t for CV folds, with several seeds
+on the same folds the fold means' plus the seed effect's; the seeds × sentences t for seeds on one
+split; a paired t over seeds only for macro-F1 or runs without predictions) and Holm's adjustment
+over the table. Where runs cannot be paired the table says why. Config variants are compared variant
+by variant; when the folders share no vector set, each vector set gets its own row; a tuning folder's
+trials are replaced by each fold's dev-best trial (the selection its own report uses), so trials are
+not pooled into one mean.
 """
 
 from __future__ import annotations
@@ -102,7 +105,9 @@ def compare_folders(outdirs, metric: str = "accuracy") -> Comparison:
         keys = ["dataset", "model", "embedding", "train_size"] + (["vectors"] if shared_vectors else [])
         # Folders with config variants are compared variant by variant: with the other folder's same
         # variant where both have variants, else each of the one folder's variants with the other's runs.
-        base_keys = (["variant"] if base["variant"].ne("–").any() else []) + keys
+        # (and, when the folders share no vector set, by the first folder's vector sets: pooled, one
+        # seed and fold would stand for several runs)
+        base_keys = (["variant"] if base["variant"].ne("–").any() else []) + keys + ([] if shared_vectors else ["vectors"])
         other_variants = other["variant"].ne("–").any()
         match_keys = (["variant"] if other_variants and "variant" in base_keys else []) + keys
         if not shared_vectors:

@@ -4,8 +4,9 @@ claims).
 
 - Cross-validation (one score per fold, and per seed when the CV is repeated with several seeds):
   folds share most of their training data, so the paired differences get Nadeau & Bengio's
-  corrected resampled t over all folds × seeds (Bouckaert & Frank 2004's corrected repeated
-  k-fold test when there are several seeds).
+  corrected resampled t; with several seeds, which re-train on the same partition, the corrected
+  variance of the fold means plus the seed effect's share (:func:`stats.corrected_seeds_by_folds`;
+  Bouckaert & Frank's repeated k-fold form assumes a new partition per repetition).
 - Seeds on one split: every seed shares one test set, so a test over seeds alone leaves the test
   set's sampling error out; accuracy gets the seeds × sentences test (two-way random effects on the
   runs' per-example correctness, :func:`stats.seeds_and_sentences`).
@@ -60,11 +61,18 @@ def _cross_validated(rows: pd.DataFrame) -> bool:
 
 def _corrected(differences: np.ndarray, rows: pd.DataFrame) -> DesignTest:
     n_train, n_test = float((rows["n_train"] + rows["n_dev"]).mean()), float(rows["n_test"].mean())
-    t95 = stats.corrected_resampled_t(differences, n_train, n_test)
-    t90 = stats.corrected_resampled_t(differences, n_train, n_test, confidence=0.90)
     folds, seeds = rows["fold"].nunique(), rows["seed"].nunique()
-    name = (f"corrected repeated k-fold t, {seeds} seeds × {folds} folds" if seeds > 1
-            else f"corrected resampled t, {folds} folds")
+    table = (pd.DataFrame({"seed": rows["seed"].to_numpy(), "fold": rows["fold"].to_numpy(), "d": differences})
+             .pivot_table(index="seed", columns="fold", values="d"))
+    if seeds > 1 and not table.isna().any().any():  # seeds re-train on the same folds (one split_seed)
+        t95 = stats.corrected_seeds_by_folds(table.to_numpy(), n_train, n_test)
+        t90 = stats.corrected_seeds_by_folds(table.to_numpy(), n_train, n_test, confidence=0.90)
+        name = f"corrected t, {seeds} seeds × {folds} folds on one partition"
+    else:
+        t95 = stats.corrected_resampled_t(differences, n_train, n_test)
+        t90 = stats.corrected_resampled_t(differences, n_train, n_test, confidence=0.90)
+        name = (f"corrected resampled t, {folds} folds" if seeds == 1
+                else f"corrected resampled t, {len(differences)} seed × fold pairs (incomplete)")
     return DesignTest(t95.mean, t95.ci_low, t95.ci_high, t90.ci_low, t90.ci_high, t95.p, t95.se, len(differences),
                       name)
 

@@ -126,12 +126,13 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
     for claim, difference, runs_from in zip(spec.claims, raw, commits):
         holm_p = adjusted.get(claim.id, difference.p)
         margin = claim.margin or spec.margin
-        verdict = _verdict(claim, difference, holm_p, margin, spec.alpha)
+        verdict = verdict_of(claim, difference, holm_p, margin, spec.alpha)
         evaluations.append(Evaluation(claim, verdict, difference, runs_from, holm_p, sizes.get(claim.family, 0), margin))
     return evaluations
 
 
-def _verdict(claim: Hypothesis, result: DesignTest, holm_p: float, margin: float, alpha: float) -> Verdict:
+def verdict_of(claim: Hypothesis, result: DesignTest, holm_p: float, margin: float, alpha: float) -> Verdict:
+    """The verdict the rules give a claim's test: SUPPORTED / REFUTED / EQUIVALENT / INCONCLUSIVE."""
     from embedlab.experiments.reporting.stats import equivalent
 
     inside = equivalent(result.low90, result.high90, margin)

@@ -142,8 +142,8 @@ def paired_gains(ctx: ReportContext) -> Section | None:
         return None
     return Section("Gains over rand, paired by seed/fold",
                    "Pairs from cross-validation folds share most of their training data: their p-value "
-                   "and 95% CI come from Nadeau & Bengio's corrected resampled t-test (repeated k-fold form with "
-                   "several seeds). Seeds on one fixed split share its test set: their test treats seeds and "
+                   "and 95% CI come from Nadeau & Bengio's corrected resampled t-test (with several seeds, which "
+                   "re-train on the same folds: the fold means' corrected variance plus the seed effect's). Seeds on one fixed split share its test set: their test treats seeds and "
                    "test sentences as random (seeds × sentences t, from the runs' predictions), so the "
                    "interval includes the test set's sampling error. p-values are two-sided; Holm p adjusts them for all the "
                    "comparisons of this table, and gains in **bold** survive it at 0.05. Effect d_z = mean "

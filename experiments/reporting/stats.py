@@ -120,6 +120,43 @@ def corrected_resampled_t(differences, n_train: float, n_test: float, confidence
     return CorrectedT(n, mean, mean - half, mean + half, p, se)
 
 
+def corrected_seeds_by_folds(differences, n_train: float, n_test: float, confidence: float = 0.95) -> CorrectedT:
+    """Corrected t for seeds × folds on **one** partition (every seed trains on the same folds).
+
+    Bouckaert & Frank (2004)'s corrected repeated k-fold t assumes each repetition draws a new
+    partition; when the repetitions only change the training seed, the fold-to-fold part of the
+    error is not averaged down by more seeds, while the seed's own effect (shared by all its folds)
+    is. So the variance of the mean difference is estimated in two parts, as a two-way layout
+    (seed, fold): Nadeau & Bengio's corrected variance of the k fold means (over seeds),
+    ``s²(fold means) (1/k + n_test/n_train)``, plus the seed main effect's share,
+    ``max(0, MS_seed − MS_residual) / (k · r)``; Satterthwaite's degrees of freedom combine the
+    parts' k − 1 and r − 1. With one seed it is :func:`corrected_resampled_t`.
+
+    Args:
+        differences: Seeds × folds paired differences (treatment minus baseline), complete.
+        n_train (float): Training examples per fold.
+        n_test (float): Test examples per fold.
+        confidence (float): Level of the interval.
+    """
+    d = np.asarray(differences, dtype=float)
+    seeds, folds = d.shape
+    if seeds < 2 or folds < 2:
+        return corrected_resampled_t(d.ravel(), n_train, n_test, confidence)
+    mean, fold_means = float(d.mean()), d.mean(axis=0)
+    fold_part = float(fold_means.var(ddof=1) * (1 / folds + n_test / n_train))
+    residual = d - d.mean(axis=1, keepdims=True) - fold_means[None, :] + mean
+    ms_residual = float((residual ** 2).sum() / ((seeds - 1) * (folds - 1)))
+    seed_part = max(0.0, folds * float(d.mean(axis=1).var(ddof=1)) - ms_residual) / (folds * seeds)
+    variance = fold_part + seed_part
+    if variance == 0:
+        return CorrectedT(d.size, mean, mean, mean, float("nan"), 0.0)
+    df = variance ** 2 / (fold_part ** 2 / (folds - 1) + seed_part ** 2 / (seeds - 1))
+    se = float(np.sqrt(variance))
+    p = float(2 * stats.t.sf(abs(mean) / se, df))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df) * se)
+    return CorrectedT(d.size, mean, mean - half, mean + half, p, se)
+
+
 def holm(p_values) -> np.ndarray:
     """Holm–Bonferroni adjusted p-values (Holm 1979, "A simple sequentially rejective multiple test
     procedure", Scand. J. Statist. 6): the i-th smallest of m p-values is multiplied by (m - i + 1),

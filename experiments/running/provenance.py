@@ -69,7 +69,8 @@ def code_state(source: Path | None = None) -> tuple[str | None, str]:
                                 timeout=10)
         if commit.returncode != 0:
             return None, ""
-        diff = subprocess.run(["git", "diff", "--no-ext-diff", "HEAD", "--", "*.py"], cwd=source,
+        # ':(top)': from the repository's root, whichever folder of it `source` is
+        diff = subprocess.run(["git", "diff", "--no-ext-diff", "HEAD", "--", ":(top)*.py"], cwd=source,
                               capture_output=True, timeout=10)
         return commit.stdout.strip(), hashlib.sha256(diff.stdout).hexdigest()
     except (OSError, subprocess.TimeoutExpired):
@@ -92,7 +93,8 @@ class CheckoutWatch:
 
     def check(self) -> bool:
         """True from the first time the commit or the uncommitted code differs from the start's."""
-        if not self.changed and self._code[0] is not None and code_state(self.source) != self._code:
+        now = code_state(self.source) if not self.changed and self._code[0] is not None else None
+        if now is not None and now[0] is not None and now != self._code:  # (a failed read is no change)
             self.changed = True
             print("embedlab: the checkout's code changed during the grid (a commit or an edit of a .py file since "
                   "it started); runs recorded from now on are marked git_dirty", file=self.log or sys.stderr,

@@ -418,7 +418,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
         with _Heartbeat(store):
             for number, (run, result, error, seconds, started_at) in enumerate(outcomes, start=1):
                 prefix = f"[{number + counts['elsewhere']}/{len(todo)}] {run.label}"
-                provenance["git_dirty"] = provenance["git_dirty"] or watch.check()
+                provenance["git_dirty"] = True if watch.check() else provenance["git_dirty"]  # None: no checkout
                 if result is None and error is None:  # lost, retries included: no row, the claim released
                     store.release(run.run_id)
                     counts["lost"] += 1
