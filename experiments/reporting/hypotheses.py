@@ -195,7 +195,7 @@ def _test(claim: Hypothesis, root: Path) -> tuple[DesignTest, str]:
 def _scored_on_examples(rows: pd.DataFrame, claim: Hypothesis, runs_dir: Path) -> pd.DataFrame:
     """``rows`` with ``accuracy`` on the claim's test examples only (minus the accuracy on
     ``versus_examples``): one score per fold (and seed), so the corrected resampled t tests it over the
-    folds (the corrected repeated k-fold t over seeds × folds)."""
+    folds (the design's corrected t over seeds × folds)."""
     if not (rows.index.get_level_values("fold") >= 0).all() or rows.index.get_level_values("fold").nunique() < 2:
         raise ValueError(f"claims: {claim.id}: a claim on a subset of test examples needs cross-validated runs "
                          "(one score per fold)")
