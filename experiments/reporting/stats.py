@@ -142,11 +142,10 @@ def corrected_seeds_by_folds(differences, n_train: float, n_test: float, confide
     seeds, folds = d.shape
     if seeds < 2 or folds < 2:
         return corrected_resampled_t(d.ravel(), n_train, n_test, confidence)
-    mean, fold_means = float(d.mean()), d.mean(axis=0)
-    fold_part = float(fold_means.var(ddof=1) * (1 / folds + n_test / n_train))
-    residual = d - d.mean(axis=1, keepdims=True) - fold_means[None, :] + mean
-    ms_residual = float((residual ** 2).sum() / ((seeds - 1) * (folds - 1)))
-    seed_part = max(0.0, folds * float(d.mean(axis=1).var(ddof=1)) - ms_residual) / (folds * seeds)
+    mean = float(d.mean())
+    fold_part = float(d.mean(axis=0).var(ddof=1) * (1 / folds + n_test / n_train))
+    ms_seed, ms_residual = _row_and_residual_mean_squares(d)
+    seed_part = max(0.0, ms_seed - ms_residual) / (folds * seeds)
     variance = fold_part + seed_part
     if variance == 0:
         return CorrectedT(d.size, mean, mean, mean, float("nan"), 0.0)
@@ -260,6 +259,15 @@ class SeedsAndSentences:
     p: float
 
 
+def _row_and_residual_mean_squares(table: np.ndarray) -> tuple[float, float]:
+    """Two-way layout without replication (rows × columns, one value per cell): the rows' mean
+    square and the residual (interaction) mean square."""
+    rows, columns = table.shape
+    row_means, column_means = table.mean(axis=1), table.mean(axis=0)
+    residual = table - row_means[:, None] - column_means[None, :] + table.mean()
+    return float(columns * row_means.var(ddof=1)), float((residual ** 2).sum() / ((rows - 1) * (columns - 1)))
+
+
 def seeds_and_sentences(groups, confidence: float = 0.95) -> SeedsAndSentences:
     """A weighted sum of seed-means over one shared test set, with seeds *and* sentences as random.
 
@@ -291,10 +299,7 @@ def seeds_and_sentences(groups, confidence: float = 0.95) -> SeedsAndSentences:
         seeds = len(m)
         if seeds < 2:
             continue
-        seed_means, sentence_means = m.mean(axis=1), m.mean(axis=0)
-        ms_seed = examples * seed_means.var(ddof=1)
-        residual = m - seed_means[:, None] - sentence_means[None, :] + m.mean()
-        ms_residual = float((residual ** 2).sum() / ((seeds - 1) * (examples - 1)))
+        ms_seed, ms_residual = _row_and_residual_mean_squares(m)
         seed_parts.append(w * w * max(0.0, ms_seed - ms_residual) / (examples * seeds))
         seed_dfs.append(seeds - 1)
     variance = sentence_part + sum(seed_parts)

@@ -44,37 +44,35 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _git(source: Path | None, *args: str) -> subprocess.CompletedProcess | None:
+    """``git args`` in the embedlab checkout (or ``source``); None where git fails or is missing."""
+    try:
+        done = subprocess.run(["git", *args], cwd=source or Path(__file__).resolve().parent, capture_output=True,
+                              timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done if done.returncode == 0 else None
+
+
 def git_state(source: Path | None = None) -> dict[str, object]:
     """The commit of the embedlab checkout (where installed in editable mode; or ``source``) and a
     dirty flag, read now (not cached: a long-lived process may outlive a commit)."""
-    source = source or Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
-                                timeout=10)
-        if commit.returncode != 0:
-            return {"commit": None, "dirty": None}
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                                capture_output=True, text=True, timeout=10)
-        return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
-    except (OSError, subprocess.TimeoutExpired):
+    commit = _git(source, "rev-parse", "HEAD")
+    status = _git(source, "status", "--porcelain", "--untracked-files=no") if commit else None
+    if status is None:
         return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.decode().strip(), "dirty": bool(status.stdout.strip())}
 
 
 def code_state(source: Path | None = None) -> tuple[str | None, str]:
     """The commit and a digest of the uncommitted changes to Python files: the code a worker imports
     (a grid's own writes, e.g. a results.db tracked in the checkout, do not count)."""
-    source = source or Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True,
-                                timeout=10)
-        if commit.returncode != 0:
-            return None, ""
-        # ':(top)': from the repository's root, whichever folder of it `source` is
-        diff = subprocess.run(["git", "diff", "--no-ext-diff", "HEAD", "--", ":(top)*.py"], cwd=source,
-                              capture_output=True, timeout=10)
-        return commit.stdout.strip(), hashlib.sha256(diff.stdout).hexdigest()
-    except (OSError, subprocess.TimeoutExpired):
+    commit = _git(source, "rev-parse", "HEAD")
+    # ':(top)': from the repository's root, whichever folder of it `source` is
+    diff = _git(source, "diff", "--no-ext-diff", "HEAD", "--", ":(top)*.py") if commit else None
+    if diff is None:
         return None, ""
+    return commit.stdout.decode().strip(), hashlib.sha256(diff.stdout).hexdigest()
 
 
 class CheckoutWatch:
