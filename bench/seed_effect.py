@@ -22,6 +22,7 @@ family, and lists the claims whose verdict would then change:
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -123,7 +124,16 @@ if __name__ == "__main__":
     parser.add_argument("--claims", type=Path, help="a claims file whose one-seed CV claims to re-read")
     parser.add_argument("--widen", type=float, default=1.3, help="SE factor for --claims (default 1.3)")
     args = parser.parse_args()
-    print(markdown(seed_effects(args.outdir)))
-    if args.claims:
+    from embedlab.experiments.config.reading import ConfigError
+
+    try:  # a bad folder or claims file: one line naming it, nothing printed before
+        if not (args.outdir / "results.db").is_file():
+            raise FileNotFoundError(f"{args.outdir}: no results.db (not an output folder of embedlab run)")
+        table = markdown(seed_effects(args.outdir))
+        wider = _widened_markdown(widened(args.claims, args.widen), args.widen) if args.claims else None
+    except (ConfigError, FileNotFoundError) as error:
+        sys.exit(f"seed_effect: error: {error}")
+    print(table)
+    if wider:
         print()
-        print(_widened_markdown(widened(args.claims, args.widen), args.widen))
+        print(wider)
