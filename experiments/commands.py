@@ -4,6 +4,7 @@ Each handler takes the parsed arguments and returns the exit code."""
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -29,9 +30,10 @@ def cmd_run(args) -> int:
         print(f"embedlab: {outcome.lost} run(s) were lost (their worker process or cluster node kept dying, "
               "retries included) and not recorded; run the same command again to train them", file=sys.stderr)
     if outcome.failed_before:
+        # the overrides belong to the grid: a hint without them would name another grid's runs
+        retry = shlex.join(["embedlab", "run", args.config, *args.overrides, "--out", str(outdir), "--retry-failed"])
         print(f"embedlab: {outcome.failed_before} run(s) of this grid are recorded as failed and were not retried: "
-              f"`embedlab status {outdir}` shows their errors; `embedlab run {args.config} --out {outdir} "
-              "--retry-failed` trains them again", file=sys.stderr)
+              f"`embedlab status {outdir}` shows their errors; `{retry}` trains them again", file=sys.stderr)
     if outcome.held_elsewhere:
         print(f"embedlab: {held_elsewhere_line(outcome.held_elsewhere, outdir)}", file=sys.stderr)
     if outcome.failed or outcome.failed_before or outcome.lost:

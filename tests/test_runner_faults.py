@@ -171,11 +171,13 @@ def test_nan_loss_marks_the_run_failed_and_exit_code_says_so(write_config, tmp_p
                                 capture_output=True, text=True)
     assert "0 finished, 1 failed" in status_out.stdout and "NonFiniteLossError" in status_out.stdout
     # a rerun trains nothing, but does not exit 0 silently: it says what failed and how to retry
+    # (with an override that leaves the run id as it is: the retry command must keep it)
     rerun = subprocess.run([sys.executable, "-m", "embedlab.experiments.cli", "run", str(config), "--out",
-                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+                            str(tmp_path / "out"), "grid.embedding=[non-static]"],
+                           capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 1
     assert "1 run(s) of this grid are recorded as failed and were not retried" in rerun.stderr
-    assert "--retry-failed" in rerun.stderr
+    assert f"`embedlab run {config} 'grid.embedding=[non-static]' --out {tmp_path / 'out'} --retry-failed`" in rerun.stderr
 
 
 def test_processes_executor_gives_the_same_rows_as_local(write_config, tmp_path):
