@@ -29,7 +29,7 @@ import pandas as pd
 
 
 def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
-    """One row per (dataset, vectors, condition): seeds, folds, the seed effect's F and p, its
+    """One row per (variant, dataset, vectors, model, condition): seeds, folds, the seed effect's F and p, its
     variance component and the residual variance (points²), from the folder's finished runs."""
     from statsmodels.formula.api import ols
     from statsmodels.stats.anova import anova_lm
@@ -38,11 +38,16 @@ def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
     from embedlab.experiments.reporting.stats import corrected_resampled_t
 
     runs = finished_runs(outdir)
-    keys = ["dataset", "vectors", "seed", "fold"]
+    # A cell is a (variant, dataset, vectors, model) combination: a variant's runs and its rand runs
+    # are listed under it even where several variants share the same rand runs (finished_runs), so
+    # each difference is taken within its variant and model.
+    cell = ["variant", "dataset", "vectors", "model"]
+    keys = cell + ["seed", "fold"]
+    runs = runs.assign(vectors=runs["vectors"].fillna("–"))
     rand = runs[runs["embedding"] == baseline].set_index(keys)["accuracy"]
     rows = []
-    for (dataset, vectors, condition), part in runs[runs["embedding"] != baseline].groupby(
-            ["dataset", "vectors", "embedding"], sort=True):
+    for (variant, dataset, vectors, model, condition), part in runs[runs["embedding"] != baseline].groupby(
+            cell + ["embedding"], sort=True):
         d = (part.set_index(keys)["accuracy"] - rand).dropna().mul(100).rename("d").reset_index()
         n_train, n_test = float((part["n_train"] + part["n_dev"]).mean()), float(part["n_test"].mean())
         seeds, folds = d["seed"].nunique(), d["fold"].nunique()
@@ -53,7 +58,8 @@ def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
         seed_var = max(0.0, (ms_seed - ms_residual) / folds)
         one_seed_se2 = float(pd.Series([corrected_resampled_t(g["d"].to_numpy(), n_train, n_test).se ** 2
                                         for _, g in d.groupby("seed")]).mean())
-        rows.append({"dataset": dataset, "vectors": vectors, "condition": f"{condition} − {baseline}",
+        rows.append({"variant": variant, "dataset": dataset, "vectors": vectors, "model": model,
+                     "condition": f"{condition} − {baseline}",
                      "seeds": seeds, "folds": folds, "F": table.loc["C(seed)", "F"], "p": table.loc["C(seed)", "PR(>F)"],
                      "seed_var": seed_var, "residual_var": ms_residual, "one_seed_se2": one_seed_se2,
                      "too_narrow": (1 + seed_var / one_seed_se2) ** 0.5})
@@ -97,11 +103,13 @@ def widened(claims: Path, factor: float) -> pd.DataFrame:
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    lines = ["| dataset | vectors | difference | seeds × folds | seed effect F | p | seed variance (pts²) "
-             "| residual variance (pts²) | one seed's corrected-t SE² (pts²) | one-seed interval too narrow by |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| variant | dataset | vectors | model | difference | seeds × folds | seed effect F | p "
+             "| seed variance (pts²) | residual variance (pts²) | one seed's corrected-t SE² (pts²) "
+             "| one-seed interval too narrow by |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in frame.itertuples(index=False):
-        lines.append(f"| {r.dataset} | {r.vectors} | {r.condition} | {r.seeds} × {r.folds} | {r.F:.2f} | {r.p:.3g} "
+        lines.append(f"| {r.variant} | {r.dataset} | {r.vectors} | {r.model} | {r.condition} | {r.seeds} × {r.folds} "
+                     f"| {r.F:.2f} | {r.p:.3g} "
                      f"| {r.seed_var:.3f} | {r.residual_var:.2f} | {r.one_seed_se2:.3f} | ×{r.too_narrow:.2f} |")
     return "\n".join(lines)
 

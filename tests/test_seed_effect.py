@@ -34,7 +34,7 @@ def test_the_seed_effect_of_every_complete_seeds_by_folds_condition_matches_its_
     assert np.isclose(glove.loc["static − rand", "F"], ms_seed / ms_residual)
     assert np.isclose(glove.loc["static − rand", "seed_var"], max(0.0, (ms_seed - ms_residual) / d.shape[1]))
     assert (frame["too_narrow"] >= 1).all()
-    assert "| mr | glove-6b-100d-wink | static − rand | 3 × 10 |" in module.markdown(frame)
+    assert "| – | mr | glove-6b-100d-wink | cnn | static − rand | 3 × 10 |" in module.markdown(frame)
 
 
 def test_a_wider_one_seed_interval_turns_a_supported_claim_inconclusive_and_factor_one_changes_nothing(tmp_path):
