@@ -90,3 +90,29 @@ def test_a_claim_on_test_examples_scores_each_run_on_them_only(tmp_path):
         _scored_on_examples(frame, claim.model_copy(update={"examples": {"rare": (0, 2)}}), tmp_path)
     with pytest.raises(ValueError, match="cross-validated"):
         _scored_on_examples(frame.iloc[:1], claim, tmp_path)
+
+
+def test_no_claim_rests_on_fewer_seeds_than_an_archive_holds():
+    """A claim is tested on the most seeds recorded for its cells: none points at a one-seed archive
+    while another archive pairs the same cells on a complete seeds × folds table."""
+    from embedlab.experiments.reporting.hypotheses import stronger_evidence
+
+    weaker = stronger_evidence(CLAIMS)
+    assert not weaker, "\n".join(map(str, weaker))
+
+
+def test_a_claim_on_one_seed_is_pointed_at_the_archive_with_three(tmp_path):
+    """The check finds it on the real archives: MR word2vec non-static > rand on binary_table2's one
+    seed, while binary_table2_mr_seeds has the same cells on 3 seeds × 10 folds."""
+    from embedlab.experiments.reporting.hypotheses import stronger_evidence
+
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(
+        "claims:\n"
+        "  - {id: w2v, text: t, results: docs/results/binary_table2, family: f,\n"
+        "     where: {dataset: mr, vectors: word2vec-googlenews-300d-26k}, a: {embedding: non-static}, b: {embedding: rand}}\n"
+        "  - {id: w2v_seeds, text: t, results: docs/results/binary_table2_mr_seeds, family: f,\n"
+        "     where: {dataset: mr, vectors: word2vec-googlenews-300d-26k}, a: {embedding: non-static}, b: {embedding: rand}}\n")
+    (finding,) = stronger_evidence(claims, root=REPO)
+    assert (finding.claim_id, finding.seeds, finding.folds, finding.better_seeds) == ("w2v", 1, 10, 3)
+    assert finding.better.endswith("_mr_seeds") and "point its `results:` there" in str(finding)

@@ -21,6 +21,7 @@ claim's ``stated`` verdict (what RESULTS.md says) and the computed one disagree.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +130,75 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
         verdict = verdict_of(claim, difference, holm_p, margin, spec.alpha)
         evaluations.append(Evaluation(claim, verdict, difference, runs_from, holm_p, sizes.get(claim.family, 0), margin))
     return evaluations
+
+
+@dataclass(frozen=True)
+class StrongerEvidence:
+    """A claim on cross-validated runs of ``seeds`` seed(s) whose two cells another archive beside its
+    own pairs on more seeds over the same folds (a complete seeds × folds table): the claim should be
+    tested there, on the most repetitions recorded, not on whichever archive gives the verdict one likes."""
+
+    claim_id: str
+    results: str
+    seeds: int
+    folds: int
+    better: str
+    better_seeds: int
+
+    def __str__(self) -> str:
+        return (f"claim {self.claim_id}: rests on {self.seeds} seed(s) × {self.folds} folds in {self.results}; "
+                f"{self.better} pairs its cells on {self.better_seeds} seeds × {self.folds} folds "
+                f"(point its `results:` there)")
+
+
+def stronger_evidence(path: Path, root: Path | None = None) -> list[StrongerEvidence]:
+    """Claims on cross-validated runs that an archive beside theirs (same parent folder, e.g.
+    docs/results/) could test on more seeds: its runs pair the claim's cells (and a sweet spot's
+    second setting) on a complete seeds × folds table with more seeds and at least as many folds."""
+    from embedlab.experiments.running.store import DB_NAME
+
+    spec = load_claims(path)
+    root = Path(root) if root is not None else Path(path).resolve().parent.parent
+    runs_by_folder: dict[str, pd.DataFrame] = {}
+
+    def design(results: str, claim: Hypothesis) -> tuple[int, int, bool] | None:
+        if results not in runs_by_folder:
+            runs_by_folder[results] = _runs(root, results)
+        return _seeds_by_folds(runs_by_folder[results], claim)
+
+    found = []
+    for claim in spec.claims:
+        own = design(claim.results, claim)
+        if own is None or own[1] < 2:  # not cross-validated: seeds on one split are tested otherwise
+            continue
+        parent = Path(claim.results).parent
+        best = None
+        for folder in sorted((root / parent).iterdir()):
+            candidate = str(parent / folder.name)
+            if candidate == claim.results or not (folder / DB_NAME).is_file():
+                continue
+            other = design(candidate, claim)
+            if other and other[2] and other[0] > max(own[0], best[1] if best else 0) and other[1] >= own[1]:
+                best = (candidate, other[0])
+        if best:
+            found.append(StrongerEvidence(claim.id, claim.results, own[0], own[1], *best))
+    return found
+
+
+def _seeds_by_folds(runs: pd.DataFrame, claim: Hypothesis) -> tuple[int, int, bool] | None:
+    """Seeds and folds the claim's paired runs span in ``runs``, and whether every seed has every fold
+    (for a sweet spot, on both settings); None where they do not pair up there."""
+    try:
+        sides = [_pairs(runs, claim, claim.where)[0]]
+        if claim.versus is not None:
+            sides.append(_pairs(runs, claim, {**claim.where, **claim.versus})[0])
+    except ValueError:
+        return None
+    keys = [side.reset_index() for side in sides]
+    seeds, folds = keys[0]["seed"].nunique(), keys[0]["fold"].nunique()
+    complete = all(len(k) == seeds * folds and k["seed"].nunique() == seeds and k["fold"].nunique() == folds
+                   for k in keys)
+    return seeds, folds, complete
 
 
 def verdict_of(claim: Hypothesis, result: DesignTest, holm_p: float, margin: float, alpha: float) -> Verdict:
@@ -244,8 +314,17 @@ def claims_markdown(evaluations: list[Evaluation]) -> str:
             f"{e.claim.family} (equivalence, ±{e.margin:g})"
         lines.append(f"| **{e.claim.id}**: {e.claim.text} | **{e.verdict}** | {estimate} | {holm} | {family} "
                      f"| {d.name} | `{e.claim.results}` at {e.commits} |")
+    designs = Counter(e.difference.name for e in evaluations)
+    tally = "; ".join(f"{name}: {n} ({_verdict_counts(e for e in evaluations if e.difference.name == name)})"
+                      for name, n in designs.most_common())
     return ("Each claim is a declared hypothesis (`docs/claims.yaml`), evaluated by `embedlab claims "
             "docs/claims.yaml` on the archived runs: SUPPORTED / REFUTED = the difference survives Holm at "
             "0.05 within its family, in / against the claimed direction; EQUIVALENT = TOST at 0.05 inside "
             "the margin; INCONCLUSIVE otherwise, with the smallest difference the design would detect "
-            "(2.8 × SE: 80% power at 0.05).\n\n" + "\n".join(lines) + "\n")
+            "(2.8 × SE: 80% power at 0.05).\n\n" + "\n".join(lines) + "\n\n"
+            f"The designs the {len(evaluations)} verdicts rest on (claims per test): {tally}.\n")
+
+
+def _verdict_counts(evaluations) -> str:
+    counts = Counter(e.verdict for e in evaluations)
+    return ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]))
