@@ -13,7 +13,9 @@ much a one-seed estimate's variance misses. Set against the corrected t's own va
 (its SE², the mean over the seeds), that gives the factor by which a one-seed interval is too narrow
 if the component is real: ``sqrt(1 + seed variance / SE²)``. Prints a Markdown table.
 
-With ``--claims FILE --widen F`` it also re-reads every claim that rests on a one-seed CV grid (test
+With ``--claims FILE`` it also gives one row per claim of the file that rests on the folder, from the
+claim's own pairs (a claim whose baseline is another variant's runs, such as MiniLM against the CNN's
+rand, has no cell row), and with ``--widen F`` it re-reads every claim that rests on a one-seed CV grid (test
 "corrected resampled t, k folds") with its standard error F times larger, Holm re-applied in each
 family, and lists the claims whose verdict would then change:
 
@@ -31,11 +33,7 @@ import pandas as pd
 def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
     """One row per (variant, dataset, vectors, model, condition): seeds, folds, the seed effect's F and p, its
     variance component and the residual variance (points²), from the folder's finished runs."""
-    from statsmodels.formula.api import ols
-    from statsmodels.stats.anova import anova_lm
-
     from embedlab.experiments.reporting.runs import finished_runs
-    from embedlab.experiments.reporting.stats import corrected_resampled_t
 
     runs = finished_runs(outdir)
     # A cell is a (variant, dataset, vectors, model) combination: a variant's runs and its rand runs
@@ -49,21 +47,53 @@ def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
     for (variant, dataset, vectors, model, condition), part in runs[runs["embedding"] != baseline].groupby(
             cell + ["embedding"], sort=True):
         d = (part.set_index(keys)["accuracy"] - rand).dropna().mul(100).rename("d").reset_index()
-        n_train, n_test = float((part["n_train"] + part["n_dev"]).mean()), float(part["n_test"].mean())
-        seeds, folds = d["seed"].nunique(), d["fold"].nunique()
-        if seeds < 2 or len(d) != seeds * folds:
-            continue  # a complete seeds × folds table only
-        table = anova_lm(ols("d ~ C(seed) + C(fold)", data=d).fit())
-        ms_seed, ms_residual = table.loc["C(seed)", "mean_sq"], table.loc["Residual", "mean_sq"]
-        seed_var = max(0.0, (ms_seed - ms_residual) / folds)
-        one_seed_se2 = float(pd.Series([corrected_resampled_t(g["d"].to_numpy(), n_train, n_test).se ** 2
-                                        for _, g in d.groupby("seed")]).mean())
-        rows.append({"variant": variant, "dataset": dataset, "vectors": vectors, "model": model,
-                     "condition": f"{condition} − {baseline}",
-                     "seeds": seeds, "folds": folds, "F": table.loc["C(seed)", "F"], "p": table.loc["C(seed)", "PR(>F)"],
-                     "seed_var": seed_var, "residual_var": ms_residual, "one_seed_se2": one_seed_se2,
-                     "too_narrow": (1 + seed_var / one_seed_se2) ** 0.5})
+        row = _seed_effect(d, part)
+        if row:
+            rows.append({"variant": variant, "dataset": dataset, "vectors": vectors, "model": model,
+                         "condition": f"{condition} − {baseline}", **row})
     return pd.DataFrame(rows)
+
+
+def claim_seed_effects(claims: Path, outdir: Path) -> pd.DataFrame:
+    """The same, one row per claim of ``claims`` that rests on ``outdir``: its own a − b pairs, so a
+    claim whose baseline is another variant's (MiniLM against the CNN's rand) gets a row too."""
+    from embedlab.experiments.reporting.hypotheses import _pairs, _runs, load_claims
+
+    spec = load_claims(claims)
+    root = Path(claims).resolve().parent.parent
+    rows = []
+    for claim in spec.claims:
+        if claim.versus is not None or claim.examples is not None or \
+                (root / claim.results).resolve() != Path(outdir).resolve():
+            continue  # one difference of whole-test accuracies per claim
+        a, b = _pairs(_runs(root, claim.results), claim, claim.where)
+        d = ((a["accuracy"] - b["accuracy"]) * 100).rename("d").reset_index()
+        row = _seed_effect(d, a)
+        if row:
+            rows.append({"claim": claim.id, **row})
+    return pd.DataFrame(rows)
+
+
+def _seed_effect(d: pd.DataFrame, runs: pd.DataFrame) -> dict | None:
+    """The seed effect on differences ``d`` (columns seed, fold, d in points), or None unless they
+    fill a seeds × folds table with at least 2 seeds; ``runs``: one side's runs (their sizes)."""
+    from statsmodels.formula.api import ols
+    from statsmodels.stats.anova import anova_lm
+
+    from embedlab.experiments.reporting.stats import corrected_resampled_t
+
+    seeds, folds = d["seed"].nunique(), d["fold"].nunique()
+    if seeds < 2 or len(d) != seeds * folds:
+        return None
+    n_train, n_test = float((runs["n_train"] + runs["n_dev"]).mean()), float(runs["n_test"].mean())
+    table = anova_lm(ols("d ~ C(seed) + C(fold)", data=d).fit())
+    ms_seed, ms_residual = table.loc["C(seed)", "mean_sq"], table.loc["Residual", "mean_sq"]
+    seed_var = max(0.0, (ms_seed - ms_residual) / folds)
+    one_seed_se2 = float(pd.Series([corrected_resampled_t(g["d"].to_numpy(), n_train, n_test).se ** 2
+                                    for _, g in d.groupby("seed")]).mean())
+    return {"seeds": seeds, "folds": folds, "F": table.loc["C(seed)", "F"], "p": table.loc["C(seed)", "PR(>F)"],
+            "seed_var": seed_var, "residual_var": ms_residual, "one_seed_se2": one_seed_se2,
+            "too_narrow": (1 + seed_var / one_seed_se2) ** 0.5}
 
 
 def widened(claims: Path, factor: float) -> pd.DataFrame:
@@ -103,14 +133,16 @@ def widened(claims: Path, factor: float) -> pd.DataFrame:
 
 
 def markdown(frame: pd.DataFrame) -> str:
-    lines = ["| variant | dataset | vectors | model | difference | seeds × folds | seed effect F | p "
+    """A table of :func:`seed_effects` (one row per cell) or :func:`claim_seed_effects` (per claim)."""
+    labels = ["claim"] if "claim" in frame.columns else ["variant", "dataset", "vectors", "model", "difference"]
+    lines = ["| " + " | ".join(labels) + " | seeds × folds | seed effect F | p "
              "| seed variance (pts²) | residual variance (pts²) | one seed's corrected-t SE² (pts²) "
              "| one-seed interval too narrow by |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in frame.itertuples(index=False):
-        lines.append(f"| {r.variant} | {r.dataset} | {r.vectors} | {r.model} | {r.condition} | {r.seeds} × {r.folds} "
-                     f"| {r.F:.2f} | {r.p:.3g} "
-                     f"| {r.seed_var:.3f} | {r.residual_var:.2f} | {r.one_seed_se2:.3f} | ×{r.too_narrow:.2f} |")
+             "|" + "---|" * (len(labels) + 7)]
+    for r in frame.rename(columns={"condition": "difference"}).to_dict("records"):
+        lines.append("| " + " | ".join(str(r[k]) for k in labels) + f" | {r['seeds']} × {r['folds']} "
+                     f"| {r['F']:.2f} | {r['p']:.3g} "
+                     f"| {r['seed_var']:.3f} | {r['residual_var']:.2f} | {r['one_seed_se2']:.3f} | ×{r['too_narrow']:.2f} |")
     return "\n".join(lines)
 
 
@@ -137,11 +169,16 @@ if __name__ == "__main__":
     try:  # a bad folder or claims file: one line naming it, nothing printed before
         if not (args.outdir / "results.db").is_file():
             raise FileNotFoundError(f"{args.outdir}: no results.db (not an output folder of embedlab run)")
-        table = markdown(seed_effects(args.outdir))
+        cells = seed_effects(args.outdir)
+        table = markdown(cells) if len(cells) else f"{args.outdir}: no cell against its own rand fills a seeds × folds table"
+        per_claim = claim_seed_effects(args.claims, args.outdir) if args.claims else None
         wider = _widened_markdown(widened(args.claims, args.widen), args.widen) if args.claims else None
     except (ConfigError, FileNotFoundError) as error:
         sys.exit(f"seed_effect: error: {error}")
     print(table)
+    if per_claim is not None and len(per_claim):
+        print(f"\nThe claims of {args.claims} that rest on {args.outdir}, each on its own pairs:\n")
+        print(markdown(per_claim))
     if wider:
         print()
         print(wider)

@@ -53,3 +53,19 @@ def test_a_wider_one_seed_interval_turns_a_supported_claim_inconclusive_and_fact
     wide = module.widened(claims, 3.0).set_index("claim")
     assert wide.loc["glove_multichannel", "widened"] == "INCONCLUSIVE"
     assert wide.loc["glove_multichannel", "widened_holm_p"] > wide.loc["glove_multichannel", "holm_p"]
+
+
+def test_a_claim_gets_its_seed_effect_from_its_own_pairs_even_against_another_variants_rand():
+    """Per claim: a claim on the same cells as a cell row gives the same figures, and MiniLM frozen
+    (whose rand is the CNN's, another variant's) gets a row, which the cell table cannot give it."""
+    module = _module()
+    claims = ROOT / "docs" / "claims.yaml"
+    per_claim = module.claim_seed_effects(claims, ROOT / "docs" / "results" / "binary_table2_mr_seeds").set_index("claim")
+    cells = module.seed_effects(ROOT / "docs" / "results" / "binary_table2_mr_seeds")
+    w2v = cells[(cells["vectors"] == "word2vec-googlenews-300d-26k") & (cells["condition"] == "static − rand")].iloc[0]
+    for column in ("F", "p", "seed_var", "residual_var", "one_seed_se2", "too_narrow"):
+        assert np.isclose(per_claim.loc["mr_w2v_static", column], w2v[column]), column
+    minilm = module.claim_seed_effects(claims, ROOT / "docs" / "results" / "modern_embeddings_mr_seeds")
+    assert "modern_minilm_frozen_mr" in set(minilm["claim"]) and (minilm["seeds"] == 3).all()
+    assert module.seed_effects(ROOT / "docs" / "results" / "modern_embeddings_mr_seeds").empty
+    assert "| modern_minilm_frozen_mr | 3 × 10 |" in module.markdown(minilm)
