@@ -283,6 +283,20 @@ def test_an_override_that_replaces_a_section_or_repeats_a_key_is_refused(write_c
     assert config.data.folds == 5 and config.data.protocol == "cv"
 
 
+def test_an_override_removes_a_variant_and_keeps_the_other_run_ids():
+    """``variants.NAME=null``: a 3-seed grid as overrides of its one-seed config (README, "Three seeds
+    on the same folds"); the remaining variants' runs keep their ids, a missing name is an error."""
+    modern = REPO / "configs" / "modern_embeddings.yaml"
+    full = {v: {r.run_id for r in runs} for v, runs in load_config(modern).variant_runs().items()}
+    kept = load_config(modern, ["variants.minilm_rand=null", "variants.minilm_frozen=null"])
+    ids = {v: {r.run_id for r in runs} for v, runs in kept.variant_runs().items()}
+    assert set(ids) == {"word_vectors", "minilm_finetuned"} and all(ids[v] == full[v] for v in ids)
+    assert "variants.minilm_rand=null" in kept.overrides
+    with pytest.raises(ConfigError, match=r"command line: variants\.minilm_frnzen: no variant 'minilm_frnzen' to "
+                                          r"remove \(variants: word_vectors, minilm_frozen, minilm_finetuned"):
+        load_config(modern, ["variants.minilm_frnzen=null"])
+
+
 @pytest.mark.parametrize("name, says", [
     ("x" * 101, "name: 101 characters; a name becomes a folder name (results/<name>/), so at most 100"),
     ("..", "name: '..' starts with a dot"),

@@ -28,16 +28,21 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
 
     A mapping given for a key whose value is a mapping (``data={}``) would replace that whole section,
     silently dropping the keys it does not repeat; that is refused (set keys one by one instead).
+    ``variants.NAME: null`` removes that variant (a grid run as another's subset, e.g. 3 seeds of one
+    variant, keeps the other settings and so the run ids).
 
     Raises:
-        ConfigError: A key walks into a value that is not a section, or a mapping would drop keys
-            of the section it replaces (names ``where`` and the key).
+        ConfigError: A key walks into a value that is not a section, a mapping would drop keys of the
+            section it replaces, or a variant to remove does not exist (names ``where`` and the key).
     """
 
     result = copy.deepcopy(raw)
     for dotted, value in (overrides or {}).items():
         node = result
         parts = str(dotted).split(".")
+        if value is None and len(parts) == 2 and parts[0] == "variants":
+            _drop_variant(result, parts[1], dotted, where)
+            continue
         for part in parts[:-1]:
             child = node.get(part)
             if child is None:
@@ -48,6 +53,14 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
         _check_replaced_section(node.get(parts[-1]), value, dotted, where)
         node[parts[-1]] = value
     return result
+
+
+def _drop_variant(raw: dict, name: str, dotted: str, where: str) -> None:
+    variants = raw.get("variants")
+    if not isinstance(variants, dict) or name not in variants:
+        known = ", ".join(map(str, variants)) if isinstance(variants, dict) and variants else "none"
+        raise ConfigError(f"{where}: {dotted}: no variant {name!r} to remove (variants: {known})")
+    del variants[name]
 
 
 def _check_replaced_section(old: Any, new: Any, dotted: str, where: str) -> None:
