@@ -13,8 +13,8 @@ much a one-seed estimate's variance misses. Set against the corrected t's own va
 (its SE², the mean over the seeds), that gives the factor by which a one-seed interval is too narrow
 if the component is real: ``sqrt(1 + seed variance / SE²)``. Prints a Markdown table.
 
-With ``--claims FILE`` it also gives one row per claim of the file that rests on the folder, from the
-claim's own pairs (a claim whose baseline is another variant's runs, such as MiniLM against the CNN's
+With ``--claims FILE`` it also gives one row per claim of the file that rests on the folder and
+compares whole-test accuracies, from the claim's own pairs (a claim whose baseline is another variant's runs, such as MiniLM against the CNN's
 rand, has no cell row), and with ``--widen F`` it re-reads every claim that rests on a one-seed CV grid (test
 "corrected resampled t, k folds") with its standard error F times larger, Holm re-applied in each
 family, and lists the claims whose verdict would then change:
@@ -55,9 +55,10 @@ def seed_effects(outdir: Path, baseline: str = "rand") -> pd.DataFrame:
 
 
 def claim_seed_effects(claims: Path, outdir: Path) -> pd.DataFrame:
-    """The same, one row per claim of ``claims`` that rests on ``outdir``: its own a − b pairs, so a
-    claim whose baseline is another variant's (MiniLM against the CNN's rand) gets a row too."""
-    from embedlab.experiments.reporting.hypotheses import _pairs, _runs, load_claims
+    """The same, one row per claim of ``claims`` that rests on ``outdir`` and compares whole-test
+    accuracies (not a sweet spot's contrast or a subset of test examples), from its own a − b pairs:
+    a claim whose baseline is another variant's (MiniLM against the CNN's rand) gets a row too."""
+    from embedlab.experiments.reporting.hypotheses import archive_runs, load_claims, paired_runs
 
     spec = load_claims(claims)
     root = Path(claims).resolve().parent.parent
@@ -66,7 +67,7 @@ def claim_seed_effects(claims: Path, outdir: Path) -> pd.DataFrame:
         if claim.versus is not None or claim.examples is not None or \
                 (root / claim.results).resolve() != Path(outdir).resolve():
             continue  # one difference of whole-test accuracies per claim
-        a, b = _pairs(_runs(root, claim.results), claim, claim.where)
+        a, b = paired_runs(archive_runs(root, claim.results), claim, claim.where)
         d = ((a["accuracy"] - b["accuracy"]) * 100).rename("d").reset_index()
         row = _seed_effect(d, a)
         if row:
@@ -76,14 +77,16 @@ def claim_seed_effects(claims: Path, outdir: Path) -> pd.DataFrame:
 
 def _seed_effect(d: pd.DataFrame, runs: pd.DataFrame) -> dict | None:
     """The seed effect on differences ``d`` (columns seed, fold, d in points), or None unless they
-    fill a seeds × folds table with at least 2 seeds; ``runs``: one side's runs (their sizes)."""
+    are cross-validated and fill a seeds × folds table with at least 2 seeds; ``runs``: one side's
+    runs (their sizes)."""
     from statsmodels.formula.api import ols
     from statsmodels.stats.anova import anova_lm
 
+    from embedlab.experiments.reporting.design import seeds_by_folds
     from embedlab.experiments.reporting.stats import corrected_resampled_t
 
-    seeds, folds = d["seed"].nunique(), d["fold"].nunique()
-    if seeds < 2 or len(d) != seeds * folds:
+    seeds, folds, complete = seeds_by_folds(d) or (0, 0, False)
+    if seeds < 2 or not complete:
         return None
     n_train, n_test = float((runs["n_train"] + runs["n_dev"]).mean()), float(runs["n_test"].mean())
     table = anova_lm(ols("d ~ C(seed) + C(fold)", data=d).fit())
@@ -161,10 +164,11 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path, help="a grid with several seeds × folds")
-    parser.add_argument("--claims", type=Path, help="a claims file whose one-seed CV claims to re-read")
+    parser.add_argument("--claims", type=Path, help="a claims file: a seed-effect row per claim resting on OUTDIR, "
+                                                    "and its one-seed CV claims re-read with --widen")
     parser.add_argument("--widen", type=float, default=1.3, help="SE factor for --claims (default 1.3)")
     args = parser.parse_args()
-    from embedlab.experiments.config.reading import ConfigError
+    from embedlab.experiments.running.store import StoreError
 
     try:  # a bad folder or claims file: one line naming it, nothing printed before
         if not (args.outdir / "results.db").is_file():
@@ -173,7 +177,7 @@ if __name__ == "__main__":
         table = markdown(cells) if len(cells) else f"{args.outdir}: no cell against its own rand fills a seeds × folds table"
         per_claim = claim_seed_effects(args.claims, args.outdir) if args.claims else None
         wider = _widened_markdown(widened(args.claims, args.widen), args.widen) if args.claims else None
-    except (ConfigError, FileNotFoundError) as error:
+    except (ValueError, StoreError, FileNotFoundError) as error:  # ConfigError is a ValueError
         sys.exit(f"seed_effect: error: {error}")
     print(table)
     if per_claim is not None and len(per_claim):

@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", help="where compare.md/.csv/.html go (default: results/compare_A_vs_B)")
     compare.set_defaults(handler=commands.cmd_compare)
 
-    claims = sub.add_parser("claims", help="evaluate declared claims (docs/claims.yaml) on recorded runs")
+    claims = sub.add_parser("claims", help="evaluate declared claims (docs/claims.yaml) on recorded runs; "
+                                         "names any archive beside a claim's that holds its runs on more seeds")
     claims.add_argument("claims_file")
     claims.set_defaults(handler=commands.cmd_claims)
 

@@ -295,6 +295,12 @@ def test_an_override_removes_a_variant_and_keeps_the_other_run_ids():
     with pytest.raises(ConfigError, match=r"command line: variants\.minilm_frnzen: no variant 'minilm_frnzen' to "
                                           r"remove \(variants: word_vectors, minilm_frozen, minilm_finetuned"):
         load_config(modern, ["variants.minilm_frnzen=null"])
+    with pytest.raises(ConfigError, match=r"variants\.minilm_rand: removes the variant that "
+                                          r"variants\.minilm_rand\.training\.max_epochs sets; keep one"):
+        load_config(modern, ["variants.minilm_rand.training.max_epochs=3", "variants.minilm_rand=null"])
+    every = [f"variants.{name}=null" for name in full]
+    with pytest.raises(ConfigError, match=rf"{every[-1].split('=')[0]}: removes the config's last variant"):
+        load_config(modern, every)
 
 
 @pytest.mark.parametrize("name, says", [

@@ -103,7 +103,8 @@ def test_no_claim_rests_on_fewer_seeds_than_an_archive_holds():
 
 def test_a_claim_on_one_seed_is_pointed_at_the_archive_with_three(tmp_path):
     """The check finds it on the real archives: MR word2vec non-static > rand on binary_table2's one
-    seed, while binary_table2_mr_seeds has the same cells on 3 seeds × 10 folds."""
+    seed, whose runs binary_table2_mr_seeds (and architectures_mr_seeds, the CNN's cells copied from
+    it) hold with seeds 1 and 2 on the same 10 folds; the one on 3 seeds already is left alone."""
     from embedlab.experiments.reporting.hypotheses import stronger_evidence
 
     claims = tmp_path / "claims.yaml"
@@ -115,4 +116,5 @@ def test_a_claim_on_one_seed_is_pointed_at_the_archive_with_three(tmp_path):
         "     where: {dataset: mr, vectors: word2vec-googlenews-300d-26k}, a: {embedding: non-static}, b: {embedding: rand}}\n")
     (finding,) = stronger_evidence(claims, root=REPO)
     assert (finding.claim_id, finding.seeds, finding.folds, finding.better_seeds) == ("w2v", 1, 10, 3)
-    assert finding.better.endswith("_mr_seeds") and "point its `results:` there" in str(finding)
+    assert finding.better in {"docs/results/binary_table2_mr_seeds", "docs/results/architectures_mr_seeds"}
+    assert "point its `results:` there" in str(finding)

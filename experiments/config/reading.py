@@ -37,12 +37,16 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
     """
 
     result = copy.deepcopy(raw)
-    for dotted, value in (overrides or {}).items():
+    overrides = overrides or {}
+    dropped = [str(key) for key, value in overrides.items() if value is None and str(key).count(".") == 1
+               and str(key).startswith("variants.")]  # in the order given, so an error names the same key
+    for dotted in dropped:
+        _drop_variant(result, dotted.split(".")[1], dotted, where, overrides)
+    for dotted, value in overrides.items():
+        if dotted in dropped:
+            continue
         node = result
         parts = str(dotted).split(".")
-        if value is None and len(parts) == 2 and parts[0] == "variants":
-            _drop_variant(result, parts[1], dotted, where)
-            continue
         for part in parts[:-1]:
             child = node.get(part)
             if child is None:
@@ -55,12 +59,17 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
     return result
 
 
-def _drop_variant(raw: dict, name: str, dotted: str, where: str) -> None:
+def _drop_variant(raw: dict, name: str, dotted: str, where: str, overrides: dict) -> None:
     variants = raw.get("variants")
     if not isinstance(variants, dict) or name not in variants:
         known = ", ".join(map(str, variants)) if isinstance(variants, dict) and variants else "none"
         raise ConfigError(f"{where}: {dotted}: no variant {name!r} to remove (variants: {known})")
+    also_set = [str(key) for key in overrides if str(key).startswith(f"{dotted}.")]
+    if also_set:
+        raise ConfigError(f"{where}: {dotted}: removes the variant that {also_set[0]} sets; keep one")
     del variants[name]
+    if not variants:  # the grid's own runs would come back under no variant label
+        raise ConfigError(f"{where}: {dotted}: removes the config's last variant; keep at least one")
 
 
 def _check_replaced_section(old: Any, new: Any, dotted: str, where: str) -> None:

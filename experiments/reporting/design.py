@@ -59,6 +59,16 @@ def _cross_validated(rows: pd.DataFrame) -> bool:
     return bool((folds >= 0).all() and folds.nunique() > 1)
 
 
+def seeds_by_folds(rows: pd.DataFrame) -> tuple[int, int, bool] | None:
+    """Seeds and folds that cross-validated runs (columns ``seed``, ``fold``) span, and whether they
+    fill the seeds × folds table once (each seed re-trained on every fold); None for runs that are
+    not cross-validated (seeds on one split)."""
+    if not _cross_validated(rows):
+        return None
+    seeds, folds = rows["seed"].nunique(), rows["fold"].nunique()
+    return seeds, folds, len(rows) == seeds * folds and not rows.duplicated(["seed", "fold"]).any()
+
+
 def _corrected(differences: np.ndarray, rows: pd.DataFrame) -> DesignTest:
     n_train, n_test = float((rows["n_train"] + rows["n_dev"]).mean()), float(rows["n_test"].mean())
     folds, seeds = rows["fold"].nunique(), rows["seed"].nunique()

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from embedlab.experiments.reporting.design import DesignTest, paired_difference
+from embedlab.experiments.reporting.design import DesignTest, paired_difference, seeds_by_folds
 from embedlab.experiments.running.records import read_predictions
 
 Verdict = Literal["SUPPORTED", "REFUTED", "EQUIVALENT", "INCONCLUSIVE"]
@@ -134,8 +134,8 @@ def evaluate(path: Path, root: Path | None = None) -> list[Evaluation]:
 
 @dataclass(frozen=True)
 class StrongerEvidence:
-    """A claim on cross-validated runs of ``seeds`` seed(s) whose two cells another archive beside its
-    own pairs on more seeds over the same folds (a complete seeds × folds table): the claim should be
+    """A claim on cross-validated runs of ``seeds`` seed(s) whose runs another archive beside its own
+    holds too, with more seeds on the same folds (a complete seeds × folds table): the claim should be
     tested there, on the most repetitions recorded, not on whichever archive gives the verdict one likes."""
 
     claim_id: str
@@ -147,58 +147,63 @@ class StrongerEvidence:
 
     def __str__(self) -> str:
         return (f"claim {self.claim_id}: rests on {self.seeds} seed(s) × {self.folds} folds in {self.results}; "
-                f"{self.better} pairs its cells on {self.better_seeds} seeds × {self.folds} folds "
+                f"{self.better} holds the same runs and more, {self.better_seeds} seeds × {self.folds} folds "
                 f"(point its `results:` there)")
 
 
 def stronger_evidence(path: Path, root: Path | None = None) -> list[StrongerEvidence]:
     """Claims on cross-validated runs that an archive beside theirs (same parent folder, e.g.
-    docs/results/) could test on more seeds: its runs pair the claim's cells (and a sweet spot's
-    second setting) on a complete seeds × folds table with more seeds and at least as many folds."""
-    from embedlab.experiments.running.store import DB_NAME
+    docs/results/) could test on more seeds: at each of the claim's (dataset,) fold and seed it pairs
+    the very runs the claim's archive pairs (same run ids, for a sweet spot on both settings), and
+    its pairs fill a seeds × folds table of the same folds with more seeds. An archive that cannot be
+    read is passed over (this is advice, not the claims' evaluation)."""
+    from embedlab.experiments.running.store import DB_NAME, StoreError
 
     spec = load_claims(path)
     root = Path(root) if root is not None else Path(path).resolve().parent.parent
-    runs_by_folder: dict[str, pd.DataFrame] = {}
+    runs_by_folder: dict[str, pd.DataFrame | None] = {}
 
-    def design(results: str, claim: Hypothesis) -> tuple[int, int, bool] | None:
+    def pairs_in(results: str, claim: Hypothesis) -> list[pd.Series] | None:
         if results not in runs_by_folder:
-            runs_by_folder[results] = _runs(root, results)
-        return _seeds_by_folds(runs_by_folder[results], claim)
+            try:
+                runs_by_folder[results] = archive_runs(root, results)
+            except (StoreError, ValueError, OSError):
+                runs_by_folder[results] = None
+        runs = runs_by_folder[results]
+        return None if runs is None else _paired_run_ids(runs, claim)
 
     found = []
     for claim in spec.claims:
-        own = design(claim.results, claim)
-        if own is None or own[1] < 2:  # not cross-validated: seeds on one split are tested otherwise
+        own = pairs_in(claim.results, claim)
+        design = seeds_by_folds(own[0].index.to_frame(index=False)) if own else None
+        if design is None:  # not cross-validated: seeds on one split are tested otherwise
             continue
-        parent = Path(claim.results).parent
-        best = None
+        parent, best = Path(claim.results).parent, None
         for folder in sorted((root / parent).iterdir()):
             candidate = str(parent / folder.name)
             if candidate == claim.results or not (folder / DB_NAME).is_file():
                 continue
-            other = design(candidate, claim)
-            if other and other[2] and other[0] > max(own[0], best[1] if best else 0) and other[1] >= own[1]:
-                best = (candidate, other[0])
+            other = pairs_in(candidate, claim)
+            if not other or not all(o.reindex(m.index).equals(m) for o, m in zip(other, own)):
+                continue  # not the claim's own runs at its keys
+            seeds, folds, complete = seeds_by_folds(other[0].index.to_frame(index=False)) or (0, 0, False)
+            if complete and folds == design[1] and seeds > max(design[0], best[1] if best else 0):
+                best = (candidate, seeds)
         if best:
-            found.append(StrongerEvidence(claim.id, claim.results, own[0], own[1], *best))
+            found.append(StrongerEvidence(claim.id, claim.results, design[0], design[1], *best))
     return found
 
 
-def _seeds_by_folds(runs: pd.DataFrame, claim: Hypothesis) -> tuple[int, int, bool] | None:
-    """Seeds and folds the claim's paired runs span in ``runs``, and whether every seed has every fold
-    (for a sweet spot, on both settings); None where they do not pair up there."""
+def _paired_run_ids(runs: pd.DataFrame, claim: Hypothesis) -> list[pd.Series] | None:
+    """The run ids the claim pairs in ``runs``: a, b (and a sweet spot's second a, b), each indexed
+    by (dataset,) fold and seed; None where they do not pair up there."""
     try:
-        sides = [_pairs(runs, claim, claim.where)[0]]
+        sides = [paired_runs(runs, claim, claim.where)]
         if claim.versus is not None:
-            sides.append(_pairs(runs, claim, {**claim.where, **claim.versus})[0])
+            sides.append(paired_runs(runs, claim, {**claim.where, **claim.versus}))
     except ValueError:
         return None
-    keys = [side.reset_index() for side in sides]
-    seeds, folds = keys[0]["seed"].nunique(), keys[0]["fold"].nunique()
-    complete = all(len(k) == seeds * folds and k["seed"].nunique() == seeds and k["fold"].nunique() == folds
-                   for k in keys)
-    return seeds, folds, complete
+    return [side["run_id"] for pair in sides for side in pair]
 
 
 def verdict_of(claim: Hypothesis, result: DesignTest, holm_p: float, margin: float, alpha: float) -> Verdict:
@@ -225,7 +230,7 @@ def _select(runs: pd.DataFrame, filters: dict[str, Any]) -> pd.DataFrame:
     return runs[keep]
 
 
-def _runs(root: Path, results: str) -> pd.DataFrame:
+def archive_runs(root: Path, results: str) -> pd.DataFrame:
     from embedlab.experiments.reporting.runs import finished_runs
     from embedlab.experiments.running.store import require_results
 
@@ -234,7 +239,7 @@ def _runs(root: Path, results: str) -> pd.DataFrame:
     return frame.assign(variant=frame["variant"].fillna("–"))
 
 
-def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def paired_runs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Runs of a and b under ``where``, matched by dataset, fold and seed (one row per key); by fold
     and seed alone when the two sides are on different datasets (e.g. `mr` vs Kim's `kim_mr`: a
     nominal pairing, whose folds hold different sentences)."""
@@ -251,11 +256,11 @@ def _pairs(runs: pd.DataFrame, claim: Hypothesis, where: dict) -> tuple[pd.DataF
 def _test(claim: Hypothesis, root: Path) -> tuple[DesignTest, str]:
     """The claim's difference in points, from the test its runs' design calls for (:mod:`.design`),
     and the commits its runs came from."""
-    runs = _runs(root, claim.results)
-    a, b = _pairs(runs, claim, claim.where)
+    runs = archive_runs(root, claim.results)
+    a, b = paired_runs(runs, claim, claim.where)
     if claim.examples is not None:
         a, b = (_scored_on_examples(side, claim, root / claim.results / "runs") for side in (a, b))
-    versus = _pairs(runs, claim, {**claim.where, **claim.versus}) if claim.versus is not None else None
+    versus = paired_runs(runs, claim, {**claim.where, **claim.versus}) if claim.versus is not None else None
     commits = _commits(pd.concat([a, b, *(versus or ())]))
     test = paired_difference(a.reset_index(), b.reset_index(), "accuracy", root / claim.results / "runs",
                              versus=tuple(side.reset_index() for side in versus) if versus else None)
