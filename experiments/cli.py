@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                      help="settings that replace the file's, validated like it: training.max_epochs=5 "
-                          "'grid.seed=[1,2]' data.subsample=500; variants.NAME=null removes a variant")
+                          "'grid.seed=[1,2]' data.subsample=500; 'variants=[a,b]' keeps only those variants")
     run.add_argument("--out", help="output directory (default: results/<config name>)")
     run.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
     run.add_argument("--reuse", nargs="+", metavar="OUTDIR", default=None,

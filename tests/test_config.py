@@ -283,24 +283,24 @@ def test_an_override_that_replaces_a_section_or_repeats_a_key_is_refused(write_c
     assert config.data.folds == 5 and config.data.protocol == "cv"
 
 
-def test_an_override_removes_a_variant_and_keeps_the_other_run_ids():
-    """``variants.NAME=null``: a 3-seed grid as overrides of its one-seed config (README, "Three seeds
-    on the same folds"); the remaining variants' runs keep their ids, a missing name is an error."""
+def test_an_override_keeps_some_variants_and_their_run_ids():
+    """``variants=[NAME, ...]``: a 3-seed grid as overrides of its one-seed config (README, "Three
+    seeds on the same folds"); the variants kept keep their runs' ids; a name the config lacks, an
+    empty list, or a setting of a variant left out is an error."""
     modern = REPO / "configs" / "modern_embeddings.yaml"
     full = {v: {r.run_id for r in runs} for v, runs in load_config(modern).variant_runs().items()}
-    kept = load_config(modern, ["variants.minilm_rand=null", "variants.minilm_frozen=null"])
+    kept = load_config(modern, ["variants=[minilm_finetuned, word_vectors]"])
     ids = {v: {r.run_id for r in runs} for v, runs in kept.variant_runs().items()}
-    assert set(ids) == {"word_vectors", "minilm_finetuned"} and all(ids[v] == full[v] for v in ids)
-    assert "variants.minilm_rand=null" in kept.overrides
-    with pytest.raises(ConfigError, match=r"command line: variants\.minilm_frnzen: no variant 'minilm_frnzen' to "
-                                          r"remove \(variants: word_vectors, minilm_frozen, minilm_finetuned"):
-        load_config(modern, ["variants.minilm_frnzen=null"])
-    with pytest.raises(ConfigError, match=r"variants\.minilm_rand: removes the variant that "
-                                          r"variants\.minilm_rand\.training\.max_epochs sets; keep one"):
-        load_config(modern, ["variants.minilm_rand.training.max_epochs=3", "variants.minilm_rand=null"])
-    every = [f"variants.{name}=null" for name in full]
-    with pytest.raises(ConfigError, match=rf"{every[-1].split('=')[0]}: removes the config's last variant"):
-        load_config(modern, every)
+    assert list(ids) == ["word_vectors", "minilm_finetuned"] and all(ids[v] == full[v] for v in ids)
+    assert 'variants=["minilm_finetuned", "word_vectors"]' in kept.overrides
+    for overrides, says in (
+            (["variants=[minilm_frnzen]"], r"variants: no variant 'minilm_frnzen' in the config \(variants: "
+                                           r"word_vectors, minilm_frozen"),
+            (["variants=[]"], r"variants: an empty list keeps no variant"),
+            (["variants=[word_vectors]", "variants.minilm_rand.training.max_epochs=3"],
+             r"variants: variants\.minilm_rand\.training\.max_epochs sets a variant the list leaves out")):
+        with pytest.raises(ConfigError, match=r"command line: " + says):
+            load_config(modern, overrides)
 
 
 @pytest.mark.parametrize("name, says", [

@@ -28,23 +28,20 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
 
     A mapping given for a key whose value is a mapping (``data={}``) would replace that whole section,
     silently dropping the keys it does not repeat; that is refused (set keys one by one instead).
-    ``variants.NAME: null`` removes that variant (a grid run as another's subset, e.g. 3 seeds of one
-    variant, keeps the other settings and so the run ids).
+    ``variants: [NAME, ...]`` keeps only those of the config's variants (a 3-seed grid of some of a
+    config's cells keeps the other settings, and so the run ids).
 
     Raises:
         ConfigError: A key walks into a value that is not a section, a mapping would drop keys of the
-            section it replaces, or a variant to remove does not exist (names ``where`` and the key).
+            section it replaces, or a list of variants names one the config lacks, none, or leaves
+            out one another key sets (names ``where`` and the key).
     """
 
     result = copy.deepcopy(raw)
-    overrides = overrides or {}
-    dropped = [str(key) for key, value in overrides.items() if value is None and str(key).count(".") == 1
-               and str(key).startswith("variants.")]  # in the order given, so an error names the same key
-    for dotted in dropped:
-        _drop_variant(result, dotted.split(".")[1], dotted, where, overrides)
+    overrides = dict(overrides or {})
+    if isinstance(overrides.get("variants"), list):
+        _keep_variants(result, overrides.pop("variants"), where, overrides)
     for dotted, value in overrides.items():
-        if dotted in dropped:
-            continue
         node = result
         parts = str(dotted).split(".")
         for part in parts[:-1]:
@@ -59,17 +56,18 @@ def apply_overrides(raw: dict, overrides: dict[str, Any], where: str) -> dict:
     return result
 
 
-def _drop_variant(raw: dict, name: str, dotted: str, where: str, overrides: dict) -> None:
+def _keep_variants(raw: dict, names: list, where: str, overrides: dict) -> None:
     variants = raw.get("variants")
-    if not isinstance(variants, dict) or name not in variants:
-        known = ", ".join(map(str, variants)) if isinstance(variants, dict) and variants else "none"
-        raise ConfigError(f"{where}: {dotted}: no variant {name!r} to remove (variants: {known})")
-    also_set = [str(key) for key in overrides if str(key).startswith(f"{dotted}.")]
-    if also_set:
-        raise ConfigError(f"{where}: {dotted}: removes the variant that {also_set[0]} sets; keep one")
-    del variants[name]
-    if not variants:  # the grid's own runs would come back under no variant label
-        raise ConfigError(f"{where}: {dotted}: removes the config's last variant; keep at least one")
+    known = ", ".join(map(str, variants)) if isinstance(variants, dict) and variants else "none"
+    unknown = [str(name) for name in names if not isinstance(variants, dict) or name not in variants]
+    if unknown or not names:
+        raise ConfigError(f"{where}: variants: " + (f"no variant {unknown[0]!r} in the config" if unknown
+                                                    else "an empty list keeps no variant") + f" (variants: {known})")
+    left_out = [str(key) for key in overrides
+                if str(key).startswith("variants.") and str(key).split(".")[1] not in names]
+    if left_out:
+        raise ConfigError(f"{where}: variants: {left_out[0]} sets a variant the list leaves out; keep one")
+    raw["variants"] = {name: value for name, value in variants.items() if name in names}
 
 
 def _check_replaced_section(old: Any, new: Any, dotted: str, where: str) -> None:
