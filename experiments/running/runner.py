@@ -380,7 +380,7 @@ def run_grid(config: ExperimentConfig, outdir: str | Path, *, retry_failed: bool
     if workers is None:
         threads = max((r.training.threads for r in runs), default=1)
         workers = max(1, min((os.cpu_count() or 1) // threads, len(todo) or 1))
-    where = f" ({executor}, {workers} workers)" if executor == "processes" else f" ({executor})"
+    where = f" ({executor}, {workers} worker{'s' if workers != 1 else ''})" if executor == "processes" else f" ({executor})"
     print(f"embedlab: {config.name}: {len(runs)} runs, {len(runs) - len(todo)} already recorded, "
           f"{len(todo)} to do → {outdir}{where}", file=log, flush=True)
     _announce(todo, log)
